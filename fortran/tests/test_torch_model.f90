@@ -1,0 +1,249 @@
+!> test_torch_model -- forward through real TorchScript models, and every error path.
+!>
+!> usage: test_torch_model <case> <model-dir> [stat|stop] [iterations]
+!> The models are written by python/tests/conftest.py. Cases:
+!>   index-order   3 x 5 arrays keep Fortran index order both ways;
+!>   multi-io      two inputs, a tuple of two outputs;
+!>   memory        create/forward/delete `iterations` times, print resident memory;
+!>   missing-file, corrupt-file, cuda, wrong-dtype, wrong-rank, wrong-shape,
+!>   output-shape, output-dtype, output-count, model-exception, not-loaded,
+!>   threads       each makes one call fail: with "stat" the program prints
+!>                 "stat=<n> errmsg=<message>" and exits 0; with "stop" it omits
+!>                 stat, so the coupling layer itself must print and exit 1.
+!> Checks that fail print "FAILED ..." and exit 1.
+program test_torch_model
+  use, intrinsic :: iso_fortran_env, only: real32, real64, int64
+  use torch_coupling
+  implicit none
+
+  type(torch_model) :: err_model
+  type(torch_tensor) :: err_inputs(1), err_outputs(1)
+  character(len=256) :: case_name, model_dir, mode, text
+  character(len=512) :: message
+  integer :: stat, iterations
+  logical :: use_stat
+
+  call get_command_argument(1, case_name)
+  call get_command_argument(2, model_dir)
+  call get_command_argument(3, mode)
+  call get_command_argument(4, text)
+  use_stat = mode == "stat"
+  iterations = 10000
+  if (len_trim(text) > 0) read (text, *) iterations
+  message = ""
+  stat = -1
+
+  select case (trim(case_name))
+  case ("index-order")
+    call index_order()
+  case ("multi-io")
+    call multi_io()
+  case ("memory")
+    call memory(iterations)
+  case default
+    call error_case(trim(case_name))
+    if (.not. use_stat) call fail("the call should have stopped the program")
+    print '(a, i0, a)', "stat=", stat, " errmsg=" // trim(message)
+    if (stat == 0) call fail("stat is 0 after a failing call")
+  end select
+
+contains
+
+  function path(file)
+    character(len=*), intent(in) :: file
+    character(len=:), allocatable :: path
+    path = trim(model_dir) // "/" // file
+  end function path
+
+  subroutine index_order()
+    type(torch_model) :: model
+    type(torch_tensor) :: inputs(1), outputs(1)
+    real(real32), target :: x(3, 5), y(3, 5), expected(3, 5)
+    integer :: i, j
+    ! index_probe.pt returns y[i, j] = 10 * i + j (0-based tensor indices).
+    call random_number(x)
+    call torch_model_load(model, path("index_probe.pt"))
+    call torch_tensor_from_array(inputs(1), x)
+    call torch_tensor_from_array(outputs(1), y)
+    call torch_model_forward(model, inputs, outputs)
+    do j = 1, 5
+      do i = 1, 3
+        expected(i, j) = 10 * (i - 1) + (j - 1)
+      end do
+    end do
+    print '(a, 15f6.1)', "index_probe y =", y
+    if (any(abs(y - expected) > 0)) call fail("index_probe: y(i, j) /= 10*(i-1) + (j-1)")
+    call torch_tensor_delete(inputs(1))
+    call torch_tensor_delete(outputs(1))
+    call torch_model_delete(model)
+    ! large_stride: 2 * x with element (1, 2) negated, on a non-square array.
+    call torch_model_load(model, path("large_stride_vectorized_cpu.pt"))
+    call torch_tensor_from_array(inputs(1), x)
+    call torch_tensor_from_array(outputs(1), y)
+    call torch_model_forward(model, inputs, outputs)
+    expected = 2 * x
+    expected(1, 2) = -expected(1, 2)
+    if (any(abs(y - expected) > 0)) call fail("large_stride on 3 x 5: output /= 2x with (1, 2) negated")
+    print '(a)', "large_stride 3x5: (1,2) negated, everything else doubled"
+    call torch_tensor_delete(inputs(1))
+    call torch_tensor_delete(outputs(1))
+    call torch_model_delete(model)
+    print '(a)', "ALL PASSED"
+  end subroutine index_order
+
+  subroutine multi_io()
+    type(torch_model) :: model
+    type(torch_tensor) :: inputs(2), outputs(2)
+    real(real64), target :: a(4, 3), b(4, 3), total(4, 3), product(4, 3)
+    call random_number(a)
+    call random_number(b)
+    call torch_model_load(model, path("two_in_two_out.pt"))
+    call torch_tensor_from_array(inputs(1), a)
+    call torch_tensor_from_array(inputs(2), b)
+    call torch_tensor_from_array(outputs(1), total)
+    call torch_tensor_from_array(outputs(2), product)
+    call torch_model_forward(model, inputs, outputs)
+    if (any(abs(total - (a + b)) > 1e-15_real64)) call fail("first output /= a + b")
+    if (any(abs(product - a * b) > 1e-15_real64)) call fail("second output /= a * b")
+    call torch_tensor_delete(inputs(1))
+    call torch_tensor_delete(inputs(2))
+    call torch_tensor_delete(outputs(1))
+    call torch_tensor_delete(outputs(2))
+    call torch_model_delete(model)
+    print '(a)', "ALL PASSED"
+  end subroutine multi_io
+
+  subroutine memory(n)
+    integer, intent(in) :: n
+    type(torch_model) :: model
+    type(torch_tensor) :: inputs(1), outputs(1)
+    real(real32), target :: x(32, 32), y(32, 32)
+    integer :: it
+    call random_number(x)
+    call torch_model_load(model, path("large_stride_vectorized_cpu.pt"))
+    do it = 1, n
+      call torch_tensor_from_array(inputs(1), x)
+      call torch_tensor_from_array(outputs(1), y)
+      call torch_model_forward(model, inputs, outputs)
+      call torch_tensor_delete(inputs(1))
+      call torch_tensor_delete(outputs(1))
+      if (it == n / 10) print '(a, i0, a, i0)', "rss_kb after ", it, ": ", resident_kb()
+    end do
+    print '(a, i0, a, i0)', "rss_kb after ", n, ": ", resident_kb()
+    if (abs(y(1, 2) + 2 * x(1, 2)) > 0) call fail("wrong result")
+    call torch_model_delete(model)
+  end subroutine memory
+
+  !> VmRSS of this process in kB, from /proc/self/status.
+  integer(int64) function resident_kb()
+    character(len=256) :: line
+    integer :: unit, ios
+    resident_kb = -1
+    open (newunit=unit, file="/proc/self/status", action="read", iostat=ios)
+    if (ios /= 0) return
+    do
+      read (unit, '(a)', iostat=ios) line
+      if (ios /= 0) exit
+      if (line(1:6) == "VmRSS:") read (line(7:), *) resident_kb
+    end do
+    close (unit)
+  end function resident_kb
+
+  !> Make one call fail, passing stat/errmsg only when use_stat.
+  subroutine error_case(name)
+    character(len=*), intent(in) :: name
+    type(torch_tensor) :: extra(1)
+    real(real32), target :: x(3, 4), y(3, 2), wrong_y(2, 3), x3(3, 4, 2)
+    real(real64), target :: x64(3, 5), y64(3, 2)
+    x = 1
+    x3 = 1
+    x64 = 1
+    select case (name)
+    case ("missing-file")
+      call load(path("no_such_model.pt"))
+    case ("corrupt-file")
+      call load(path("corrupt.pt"))
+    case ("cuda")
+      if (use_stat) then
+        call torch_model_load(err_model, path("mm_float32.pt"), torch_kCUDA, stat=stat, errmsg=message)
+      else
+        call torch_model_load(err_model, path("mm_float32.pt"), torch_kCUDA)
+      end if
+    case ("not-loaded")
+      call torch_tensor_from_array(err_inputs(1), x)
+      call torch_tensor_from_array(err_outputs(1), y)
+      call forward()
+    case ("threads")
+      if (use_stat) then
+        call torch_set_num_threads(0, stat=stat, errmsg=message)
+      else
+        call torch_set_num_threads(0)
+      end if
+    case default
+      ! mm_float32.pt computes torch.mm(x, w) with w a float32 (4, 2) parameter.
+      call torch_model_load(err_model, path("mm_float32.pt"))
+      select case (name)
+      case ("wrong-dtype")
+        call torch_tensor_from_array(err_inputs(1), x64(:, 1:4))
+        call torch_tensor_from_array(err_outputs(1), y64)
+      case ("wrong-rank")
+        call torch_tensor_from_array(err_inputs(1), x3)
+        call torch_tensor_from_array(err_outputs(1), y)
+      case ("wrong-shape")
+        call torch_tensor_from_array(err_inputs(1), x64)
+        call torch_tensor_delete(err_inputs(1))
+        call torch_tensor_from_array(err_inputs(1), x(:, 1:3))
+        call torch_tensor_from_array(err_outputs(1), y)
+      case ("output-shape")
+        call torch_tensor_from_array(err_inputs(1), x)
+        call torch_tensor_from_array(err_outputs(1), wrong_y)
+      case ("output-dtype")
+        call torch_tensor_from_array(err_inputs(1), x)
+        call torch_tensor_from_array(err_outputs(1), y64)
+      case ("output-count")
+        call torch_tensor_from_array(err_inputs(1), x)
+        call torch_tensor_from_array(err_outputs(1), y)
+        call torch_tensor_from_array(extra(1), wrong_y)
+        if (use_stat) then
+          call torch_model_forward(err_model, err_inputs, [err_outputs, extra], stat=stat, errmsg=message)
+        else
+          call torch_model_forward(err_model, err_inputs, [err_outputs, extra])
+        end if
+        return
+      case ("model-exception")
+        call torch_model_delete(err_model)
+        call torch_model_load(err_model, path("raises.pt"))
+        call torch_tensor_from_array(err_inputs(1), x)
+        call torch_tensor_from_array(err_outputs(1), y)
+      case default
+        call fail("unknown case " // name)
+      end select
+      call forward()
+    end select
+  end subroutine error_case
+
+  subroutine load(file)
+    character(len=*), intent(in) :: file
+    if (use_stat) then
+      call torch_model_load(err_model, file, stat=stat, errmsg=message)
+    else
+      call torch_model_load(err_model, file)
+    end if
+  end subroutine load
+
+  subroutine forward()
+    if (use_stat) then
+      call torch_model_forward(err_model, err_inputs, err_outputs, stat=stat, errmsg=message)
+    else
+      call torch_model_forward(err_model, err_inputs, err_outputs)
+    end if
+  end subroutine forward
+
+
+  subroutine fail(why)
+    character(len=*), intent(in) :: why
+    print '(a)', "FAILED " // trim(case_name) // ": " // why
+    stop 1
+  end subroutine fail
+
+end program test_torch_model

@@ -1,0 +1,279 @@
+// torch_c_api.cpp -- C++17 implementation of the C ABI in torch_c_api.h.
+//
+// The shim owns two kinds of objects, both behind opaque handles:
+//   Model  : a TorchScript module plus the device it was loaded on;
+//   Tensor : a torch::Tensor, normally a non-owning view (torch::from_blob)
+//            over a Fortran array.
+// No C++ exception leaves this file: each entry point runs inside guarded(),
+// which turns any exception into a non-zero status and a one-line message.
+
+#include "torch_c_api.h"
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/script.h>
+#include <torch/version.h>
+
+#include <exception>
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace {
+
+struct Model {
+  torch::jit::Module module;
+  c10::Device device;
+  std::string path;
+  std::string metadata; // content of the archive's extra file "metadata.json", or ""
+};
+
+thread_local std::string last_error;
+
+// Reduce a (possibly multi-line) libtorch message to its most telling line:
+// the last "SomethingError: ..." line of a TorchScript traceback if there is
+// one, else the first non-empty line.
+std::string one_line(const std::string &message) {
+  std::istringstream lines(message);
+  std::string line, first, last_error_line;
+  while (std::getline(lines, line)) {
+    const auto start = line.find_first_not_of(" \t\r");
+    if (start == std::string::npos) continue;
+    line = line.substr(start);
+    if (first.empty()) first = line;
+    const auto colon = line.find(": ");
+    if (colon != std::string::npos && colon >= 5 && line.compare(colon - 5, 5, "Error") == 0 &&
+        line.find(' ') >= colon) {
+      last_error_line = line;
+    }
+  }
+  return last_error_line.empty() ? first : last_error_line;
+}
+
+// Run body; turn any exception into status 1 and "context: message" in
+// last_error. `context` is a string, or a callable that builds one only on
+// failure (keeps string work off the hot path of forward).
+template <class C, class F> int guarded(C &&context, F &&body) {
+  std::string message;
+  try {
+    body();
+    return 0;
+  } catch (const c10::Error &e) {
+    message = one_line(e.what_without_backtrace());
+  } catch (const std::exception &e) {
+    message = one_line(e.what());
+  } catch (...) {
+    message = "unknown C++ exception";
+  }
+  try {
+    if constexpr (std::is_invocable_v<C>) {
+      last_error = context() + ": " + message;
+    } else {
+      last_error = std::string(context) + ": " + message;
+    }
+  } catch (...) {
+    last_error = message;
+  }
+  return 1;
+}
+
+[[noreturn]] void fail(const std::string &message) { throw std::runtime_error(message); }
+
+c10::Device make_device(int device_type, int device_index) {
+  if (device_index < -1) fail("device index must be -1 (default) or >= 0, got " + std::to_string(device_index));
+  switch (device_type) {
+  case TORCH_C_DEVICE_CPU:
+    return c10::Device(c10::kCPU);
+  case TORCH_C_DEVICE_CUDA:
+    if (!torch::cuda::is_available())
+      fail("CUDA device requested, but this libtorch has no CUDA support or sees no GPU; use the CPU "
+           "device");
+    return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(device_index));
+  default:
+    fail("unknown device type " + std::to_string(device_type) + " (0 = CPU, 1 = CUDA)");
+  }
+}
+
+std::string dtype_name(c10::ScalarType t) {
+  switch (t) {
+  case c10::kFloat:
+    return "float32";
+  case c10::kDouble:
+    return "float64";
+  case c10::kInt:
+    return "int32";
+  case c10::kLong:
+    return "int64";
+  default:
+    return c10::toString(t);
+  }
+}
+
+std::string shape_string(c10::IntArrayRef sizes) {
+  std::string s = "[";
+  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
+  return s + "]";
+}
+
+c10::ScalarType dtype_from_cfi(CFI_type_t type) {
+  switch (type) {
+  case CFI_type_float:
+    return c10::kFloat;
+  case CFI_type_double:
+    return c10::kDouble;
+  case CFI_type_int32_t:
+    return c10::kInt;
+  case CFI_type_int64_t:
+    return c10::kLong;
+  default:
+    fail("unsupported Fortran type (CFI type code " + std::to_string(type) +
+         "); use real32, real64, int32 or int64");
+  }
+}
+
+torch::Tensor &as_tensor(void *handle, const char *what) {
+  if (!handle) fail(std::string(what) + " is a null tensor (not created, or already deleted)");
+  return *static_cast<torch::Tensor *>(handle);
+}
+
+// Copy one model result into the output tensor that wraps a Fortran array.
+void copy_result(const c10::IValue &value, torch::Tensor &out, int index) {
+  const std::string which = "output " + std::to_string(index + 1);
+  if (!value.isTensor()) fail("model " + which + " is a " + value.tagKind() + ", not a tensor");
+  const torch::Tensor result = value.toTensor();
+  if (result.scalar_type() != out.scalar_type())
+    fail("model " + which + " has dtype " + dtype_name(result.scalar_type()) + " but output array " +
+         std::to_string(index + 1) + " has dtype " + dtype_name(out.scalar_type()));
+  if (result.sizes() != out.sizes())
+    fail("model " + which + " has shape " + shape_string(result.sizes()) + " but output array " +
+         std::to_string(index + 1) + " has shape " + shape_string(out.sizes()));
+  out.copy_(result);
+}
+
+// "forward of 'file' on (float32 [3, 4], ...)" for error messages.
+std::string describe_forward(const Model *m, int n_inputs, void *const *inputs) {
+  std::string text = "forward of '" + (m ? m->path : std::string("?")) + "' on (";
+  for (int i = 0; i < n_inputs; ++i) {
+    const auto *t = static_cast<const torch::Tensor *>(inputs[i]);
+    text += (i ? ", " : "") +
+            (t ? dtype_name(t->scalar_type()) + " " + shape_string(t->sizes()) : std::string("null"));
+  }
+  return text + ") failed";
+}
+
+} // namespace
+
+extern "C" {
+
+int torch_c_model_load(const char *path, int device_type, int device_index, void **model) {
+  const std::string file = path ? path : "";
+  return guarded("cannot load TorchScript model '" + file + "'", [&] {
+    if (!model) fail("null output handle");
+    *model = nullptr;
+    if (!std::filesystem::exists(file)) fail("no such file");
+    if (std::filesystem::is_directory(file)) fail("is a directory, not a TorchScript file");
+    const c10::Device device = make_device(device_type, device_index);
+    torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
+    auto loaded = std::make_unique<Model>(
+        Model{torch::jit::load(file, device, extra), device, file, extra["metadata.json"]});
+    loaded->module.eval();
+    *model = loaded.release();
+  });
+}
+
+int torch_c_model_delete(void *model) {
+  return guarded("cannot delete model", [&] { delete static_cast<Model *>(model); });
+}
+
+const char *torch_c_model_metadata(void *model) {
+  return model ? static_cast<const Model *>(model)->metadata.c_str() : "";
+}
+
+int torch_c_model_forward(void *model, int n_inputs, void *const *inputs, int n_outputs,
+                          void *const *outputs) {
+  const Model *m = static_cast<const Model *>(model);
+  const auto context = [&] { return describe_forward(m, n_inputs, inputs); };
+  return guarded(context, [&] {
+    if (!m) fail("null model (not loaded, or already deleted)");
+    if (n_inputs < 0 || n_outputs < 1) fail("need at least one output tensor");
+    c10::InferenceMode no_autograd;
+    std::vector<c10::IValue> args;
+    args.reserve(static_cast<size_t>(n_inputs));
+    for (int i = 0; i < n_inputs; ++i) {
+      const torch::Tensor &t = as_tensor(inputs[i], "input tensor");
+      args.emplace_back(m->device.is_cpu() ? t : t.to(m->device));
+    }
+    const c10::IValue result = const_cast<Model *>(m)->module.forward(std::move(args));
+    std::vector<c10::IValue> parts;
+    if (result.isTuple()) {
+      const auto &elements = result.toTupleRef().elements();
+      parts.assign(elements.begin(), elements.end());
+    } else if (result.isList()) {
+      const auto list = result.toList();
+      parts.assign(list.begin(), list.end());
+    } else {
+      parts.push_back(result);
+    }
+    if (static_cast<int>(parts.size()) != n_outputs)
+      fail("model returned " + std::to_string(parts.size()) + " output(s) but " +
+           std::to_string(n_outputs) + " output array(s) were given");
+    for (int k = 0; k < n_outputs; ++k) copy_result(parts[k], as_tensor(outputs[k], "output tensor"), k);
+  });
+}
+
+int torch_c_tensor_from_array(CFI_cdesc_t *array, void **tensor) {
+  return guarded("cannot wrap array as a tensor", [&] {
+    if (!tensor) fail("null output handle");
+    *tensor = nullptr;
+    if (!array || !array->base_addr) fail("array is not allocated or not associated");
+    const c10::ScalarType dtype = dtype_from_cfi(array->type);
+    std::vector<int64_t> sizes(array->rank), strides(array->rank);
+    for (int d = 0; d < array->rank; ++d) {
+      if (array->dim[d].sm % static_cast<CFI_index_t>(array->elem_len) != 0)
+        fail("stride of dimension " + std::to_string(d + 1) + " is not a whole number of elements");
+      sizes[d] = array->dim[d].extent;
+      strides[d] = array->dim[d].sm / static_cast<CFI_index_t>(array->elem_len);
+    }
+    auto options = torch::TensorOptions().dtype(dtype).device(c10::kCPU);
+    *tensor = new torch::Tensor(torch::from_blob(array->base_addr, sizes, strides, options));
+  });
+}
+
+int torch_c_tensor_delete(void *tensor) {
+  return guarded("cannot delete tensor", [&] { delete static_cast<torch::Tensor *>(tensor); });
+}
+
+int torch_c_tensor_data_ptr(void *tensor, void **data) {
+  return guarded("cannot read tensor data pointer", [&] { *data = as_tensor(tensor, "tensor").data_ptr(); });
+}
+
+int torch_c_tensor_layout(void *tensor, int max_rank, int *rank, int64_t *sizes, int64_t *strides) {
+  return guarded("cannot read tensor layout", [&] {
+    const torch::Tensor &t = as_tensor(tensor, "tensor");
+    if (t.dim() > max_rank)
+      fail("tensor has rank " + std::to_string(t.dim()) + ", more than " + std::to_string(max_rank));
+    *rank = static_cast<int>(t.dim());
+    for (int64_t d = 0; d < t.dim(); ++d) {
+      sizes[d] = t.size(d);
+      strides[d] = t.stride(d);
+    }
+  });
+}
+
+int torch_c_set_num_threads(int n) {
+  return guarded("cannot set the number of threads", [&] {
+    if (n < 1) fail("need at least 1 thread, got " + std::to_string(n));
+    at::set_num_threads(n);
+  });
+}
+
+int torch_c_get_num_threads(void) { return at::get_num_threads(); }
+
+const char *torch_c_version(void) { return TORCH_VERSION; }
+
+const char *torch_c_last_error(void) { return last_error.c_str(); }
+
+} // extern "C"

@@ -1,0 +1,100 @@
+"""The ``ftbench`` command: export models, run the suite, write reports.
+
+Every subcommand exits 0 on success; on failure it prints one line
+``ftbench <subcommand>: <what went wrong>`` on standard error and exits 1
+(2 for a usage error, as argparse does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ftbench import __version__
+
+
+def _cmd_export(args: argparse.Namespace) -> None:
+    from ftbench.export import export_all
+
+    for path, written in export_all(args.out, force=args.force, only=args.only or ()):
+        print(f"{'exported' if written else 'up to date'}: {path}")
+
+
+def _cmd_suite(args: argparse.Namespace) -> None:
+    from ftbench.suite import DEFAULT_SUITE, run_suite
+
+    files = run_suite(
+        DEFAULT_SUITE,
+        args.build,
+        args.models,
+        args.raw,
+        threads=args.threads,
+        pin_malloc=not args.no_pin_malloc,
+        progress=not args.no_progress,
+    )
+    print(f"{len(files)} results files in {args.raw}")
+
+
+def _cmd_report(args: argparse.Namespace) -> None:
+    from ftbench.report import write_report
+    from ftbench.results import load_all
+
+    print(f"report: {write_report(load_all(args.results), args.out)}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``ftbench`` and its subcommands."""
+    parser = argparse.ArgumentParser(prog="ftbench", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"ftbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("export", help="export the models to TorchScript (round-trip checked)")
+    p.add_argument(
+        "--out", type=Path, default=Path("models"), help="models directory (default: models)"
+    )
+    p.add_argument("--force", action="store_true", help="export even files that are up to date")
+    p.add_argument("--only", nargs="+", metavar="FILE", help="export only these file names")
+    p.set_defaults(run=_cmd_export)
+
+    p = sub.add_parser("suite", help="run the default benchmark suite")
+    p.add_argument("--build", type=Path, default=Path("build"), help="build tree (default: build)")
+    p.add_argument("--models", type=Path, default=Path("models"), help="models directory")
+    p.add_argument(
+        "--raw",
+        type=Path,
+        default=Path("results/raw"),
+        help="where results files and logs go (default: results/raw)",
+    )
+    p.add_argument("--threads", type=int, default=1, help="intra-op threads (default: 1)")
+    p.add_argument(
+        "--no-pin-malloc",
+        action="store_true",
+        help="leave glibc's malloc thresholds dynamic (default: pinned)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=_cmd_suite)
+
+    p = sub.add_parser("report", help="write results/report.md and plots from results files")
+    p.add_argument("results", nargs="+", type=Path, help="results files or directories of them")
+    p.add_argument(
+        "--out", type=Path, default=Path("results"), help="output directory (default: results)"
+    )
+    p.set_defaults(run=_cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``ftbench`` with ``argv`` (default: the command line); return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.run(args)
+    except (OSError, ValueError, RuntimeError) as error:
+        print(f"ftbench {args.command}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

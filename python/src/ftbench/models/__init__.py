@@ -1,0 +1,1 @@
+"""Benchmark models: definitions, references and export descriptions."""

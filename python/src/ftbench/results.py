@@ -1,0 +1,118 @@
+"""Reading and validating results files (docs/results-schema.md).
+
+Drivers write one JSON file per run; this module loads them, validates each
+against ``results.schema.json`` (jsonschema) and exposes what reports need.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+
+HEADLINE_PHASE = "loop"
+"""The phase that tables rank paths by: one whole coupled step."""
+
+
+class ResultsError(ValueError):
+    """A results file is missing, unreadable or does not follow the schema."""
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema of results files."""
+    text = resources.files("ftbench").joinpath("results.schema.json").read_text()
+    return json.loads(text)
+
+
+@dataclass(frozen=True)
+class Result:
+    """One validated results file.
+
+    Attributes:
+        path: where it was read from.
+        data: the parsed JSON document.
+    """
+
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def model_name(self) -> str:
+        """Name of the model: its export metadata's ``model``, else the file stem."""
+        metadata = self.data.get("model_metadata") or {}
+        return str(metadata.get("model") or Path(self.data["model"]).stem)
+
+    @property
+    def path_label(self) -> str:
+        """Coupling path, with its variant when there is one: ``embedded-python (torchscript)``."""
+        variant = self.data.get("coupling_variant")
+        return (
+            f"{self.data['coupling_path']} ({variant})" if variant else self.data["coupling_path"]
+        )
+
+    @property
+    def group_key(self) -> tuple[str, str, str, int, str]:
+        """Runs comparable with each other: benchmark, model, sizes, threads, dtype."""
+        sizes = ", ".join(f"{k}={v}" for k, v in sorted(self.data["sizes"].items()))
+        return (
+            self.data["benchmark"],
+            self.model_name,
+            sizes,
+            self.data["threads"],
+            self.data["dtype"],
+        )
+
+    @property
+    def passed(self) -> bool:
+        """True when every iteration passed its correctness check."""
+        return bool(self.data["correctness"]["passed"])
+
+    def seconds(self, phase: str = HEADLINE_PHASE) -> np.ndarray:
+        """Measured durations of ``phase`` (warm-up excluded), in seconds."""
+        return np.asarray(self.data["phases"][phase]["seconds"], dtype=float)
+
+
+def load(path: Path) -> Result:
+    """Load and validate one results file.
+
+    Raises:
+        ResultsError: unreadable file, malformed JSON, or a schema violation
+            (the message names the file and the offending field).
+    """
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as error:
+        raise ResultsError(f"{path}: cannot read: {error.strerror}") from None
+    except json.JSONDecodeError as error:
+        raise ResultsError(f"{path}: not JSON: {error}") from None
+    try:
+        jsonschema.validate(data, schema())
+    except jsonschema.ValidationError as error:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ResultsError(f"{path}: field {where}: {error.message}") from None
+    missing = [p for p in data["phase_order"] if p not in data["phases"]]
+    if missing:
+        raise ResultsError(f"{path}: phase_order names phases with no data: {missing}")
+    return Result(Path(path), data)
+
+
+def load_all(paths: Iterable[Path]) -> list[Result]:
+    """Load every results file named, expanding directories to their ``*.json`` files.
+
+    Raises:
+        ResultsError: as :func:`load`, or when no file is found at all.
+    """
+    files: list[Path] = []
+    for path in map(Path, paths):
+        files.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
+    if not files:
+        raise ResultsError("no results files found (run the benchmarks first)")
+    return [load(f) for f in files]

@@ -1,0 +1,126 @@
+"""Running the benchmark drivers as a suite.
+
+A suite is a list of driver invocations. ``run_suite`` runs them one after
+another under controlled conditions (intra-op threads, ``OMP_NUM_THREADS``,
+glibc malloc thresholds), writes each driver's JSON and log into a fresh
+directory and only replaces the previous results when every run passed, so a
+failed suite never leaves a mix of old and new files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+PINNED_MALLOC = {
+    # Without these, glibc's dynamic mmap threshold makes per-step times of
+    # large-tensor models bimodal (tensors are mmapped and unmapped every step).
+    "MALLOC_MMAP_THRESHOLD_": "33554432",
+    "MALLOC_TRIM_THRESHOLD_": "4294967296",
+}
+
+
+class SuiteError(RuntimeError):
+    """A driver of the suite is missing or failed."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One driver invocation.
+
+    Attributes:
+        name: results file stem, unique within a suite.
+        driver: executable name under ``<build>/bin``.
+        args: positional arguments; ``{models}`` stands for the models directory.
+        options: extra options for the driver.
+    """
+
+    name: str
+    driver: str
+    args: tuple[str, ...]
+    options: tuple[str, ...] = ()
+
+
+DEFAULT_SUITE: tuple[Run, ...] = (
+    Run(
+        "large_stride_loop_N256_direct",
+        "benchmarker_large_stride_torch",
+        ("{models}", "large_stride_loop_cpu.pt", "20", "256"),
+    ),
+    Run(
+        "large_stride_vectorized_N1024_direct",
+        "benchmarker_large_stride_torch",
+        ("{models}", "large_stride_vectorized_cpu.pt", "100", "1024"),
+    ),
+)
+
+
+def run_environment(threads: int, pin_malloc: bool) -> dict[str, str]:
+    """Environment for the drivers: ours plus thread and malloc settings."""
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = str(threads)
+    for name in PINNED_MALLOC:
+        env.pop(name, None)
+    if pin_malloc:
+        env.update(PINNED_MALLOC)
+    return env
+
+
+def run_suite(
+    runs: Sequence[Run],
+    build_dir: Path,
+    models_dir: Path,
+    raw_dir: Path,
+    threads: int = 1,
+    pin_malloc: bool = True,
+    progress: bool = True,
+) -> list[Path]:
+    """Run every driver and return the results files, written under ``raw_dir``.
+
+    Files go to ``<raw_dir>.partial`` first; when all runs pass it replaces
+    ``raw_dir``. Each run's standard output and error are kept in ``<name>.log``.
+
+    Raises:
+        SuiteError: a driver is missing (build first) or exits non-zero; the
+            message names the run, its exit code, its last output line and its log.
+    """
+    partial = raw_dir.with_name(raw_dir.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    env = run_environment(threads, pin_malloc)
+    written = []
+    for run in tqdm(runs, desc="benchmarks", unit="run", disable=not progress):
+        executable = build_dir / "bin" / run.driver
+        if not executable.exists():
+            raise SuiteError(f"{run.name}: driver {executable} not found (build the project first)")
+        result_file = partial / f"{run.name}.json"
+        log_file = partial / f"{run.name}.log"
+        command = [
+            str(executable),
+            *(a.format(models=models_dir) for a in run.args),
+            *run.options,
+            "--threads",
+            str(threads),
+            "--json",
+            str(result_file),
+        ]
+        with log_file.open("w") as log:
+            log.write("$ " + " ".join(command) + "\n")
+            log.flush()
+            code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
+        if code != 0:
+            lines = log_file.read_text().strip().splitlines()
+            raise SuiteError(
+                f"{run.name}: {run.driver} exited with {code}: "
+                f"{lines[-1] if lines else '(no output)'} (full output: {log_file})"
+            )
+        written.append(result_file.name)
+    shutil.rmtree(raw_dir, ignore_errors=True)
+    partial.rename(raw_dir)
+    return [raw_dir / name for name in written]

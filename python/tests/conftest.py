@@ -1,0 +1,88 @@
+"""Shared fixtures: the build tree, the Fortran test programs and small TorchScript models.
+
+The Fortran programs and drivers come from the CMake build that
+scripts/run_tests.sh makes first (build/, or $FTB_BUILD_DIR).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from ftbench.export import SPECS, export
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def build_dir() -> Path:
+    """The CMake build tree holding bin/ and tests/."""
+    path = Path(os.environ.get("FTB_BUILD_DIR", REPO / "build"))
+    if not (path / "bin").is_dir():
+        pytest.fail(f"no build in {path}: run scripts/run_tests.sh (it builds first)")
+    return path
+
+
+def run(command: list[str | Path], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """Run a program, capturing text output, with a generous timeout."""
+    return subprocess.run(
+        [str(c) for c in command], capture_output=True, text=True, timeout=600, **kwargs
+    )
+
+
+class IndexProbe(nn.Module):
+    """Returns y[i, j] = 10 * i + j for an input of any 2-D shape (ignores its values)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = torch.arange(x.shape[0], dtype=x.dtype).unsqueeze(1)
+        cols = torch.arange(x.shape[1], dtype=x.dtype).unsqueeze(0)
+        return 10 * rows + cols + 0 * x
+
+
+class TwoInTwoOut(nn.Module):
+    """forward(a, b) -> (a + b, a * b)."""
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return a + b, a * b
+
+
+class MatMulFloat32(nn.Module):
+    """torch.mm(x, w) with a float32 (4, 2) weight: rejects other dtypes, ranks and widths."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(4, 2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.mm(x, self.w)
+
+
+class Raises(nn.Module):
+    """Always raises, as a model with a failed internal check would."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.numel() > 0:
+            raise ValueError("model-internal check failed: input out of range")
+        return x
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory with the test models and the project's exported models."""
+    directory = tmp_path_factory.mktemp("models")
+    for name, module in {
+        "index_probe.pt": IndexProbe(),
+        "two_in_two_out.pt": TwoInTwoOut(),
+        "mm_float32.pt": MatMulFloat32(),
+        "raises.pt": Raises(),
+    }.items():
+        torch.jit.save(torch.jit.script(module.eval()), str(directory / name))
+    (directory / "corrupt.pt").write_bytes(b"this is not a TorchScript archive\n")
+    for spec in SPECS:
+        export(spec, directory)
+    return directory

@@ -1,0 +1,91 @@
+"""The direct (libtorch) coupling layer, through the Fortran test programs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import run
+
+DTYPES = ("real32", "real64", "int32", "int64")
+
+
+def test_tensor_wraps_array_without_copy(build_dir: Path) -> None:
+    """The tensor's data pointer is the Fortran array's address, for every dtype and rank 1-4."""
+    out = run([build_dir / "tests" / "test_torch_tensor"])
+    assert out.returncode == 0, out.stdout + out.stderr
+    pointers = re.findall(r"^(.*) data_ptr=([0-9A-F]+) c_loc=([0-9A-F]+)", out.stdout, re.M)
+    cases = {label for label, _, _ in pointers}
+    assert {f"{dtype} rank {rank}" for dtype in DTYPES for rank in range(1, 5)} <= cases
+    assert any("section" in label for label in cases)
+    for label, data_ptr, address in pointers:
+        assert data_ptr == address, f"{label}: tensor data {data_ptr} is not the array {address}"
+    assert "real32 rank 2 strides=1,3" in out.stdout  # column-major (3, 5)
+    assert out.stdout.rstrip().endswith("ALL PASSED")
+
+
+def test_index_order_through_torchscript(build_dir: Path, model_dir: Path) -> None:
+    """Fortran y(i, j) receives tensor element [i-1, j-1] on a non-square 3 x 5 array."""
+    out = run([build_dir / "tests" / "test_torch_model", "index-order", model_dir])
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "ALL PASSED" in out.stdout
+
+
+def test_several_inputs_and_tuple_outputs(build_dir: Path, model_dir: Path) -> None:
+    out = run([build_dir / "tests" / "test_torch_model", "multi-io", model_dir])
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "ALL PASSED" in out.stdout
+
+
+# case -> (failing procedure, text the message must contain)
+ERRORS = {
+    "missing-file": ("torch_model_load", "no_such_model.pt': no such file"),
+    "corrupt-file": ("torch_model_load", "corrupt.pt': PytorchStreamReader failed"),
+    "cuda": ("torch_model_load", "CUDA device requested"),
+    "not-loaded": ("torch_model_forward", "model is not loaded"),
+    "threads": ("torch_set_num_threads", "need at least 1 thread"),
+    "wrong-dtype": ("torch_model_forward", "RuntimeError"),
+    "wrong-rank": ("torch_model_forward", "RuntimeError"),
+    "wrong-shape": ("torch_model_forward", "shapes cannot be multiplied (3x3 and 4x2)"),
+    "output-shape": (
+        "torch_model_forward",
+        "output 1 has shape [3, 2] but output array 1 has shape [2, 3]",
+    ),
+    "output-dtype": ("torch_model_forward", "dtype float32 but output array 1 has dtype float64"),
+    "output-count": ("torch_model_forward", "returned 1 output(s) but 2 output array(s)"),
+    "model-exception": ("torch_model_forward", "model-internal check failed: input out of range"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_error_returned_through_stat(build_dir: Path, model_dir: Path, case: str) -> None:
+    """With stat present, a failure returns stat /= 0 and a one-line errmsg naming the cause."""
+    procedure, text = ERRORS[case]
+    out = run([build_dir / "tests" / "test_torch_model", case, model_dir, "stat"])
+    assert out.returncode == 0, out.stdout + out.stderr
+    line = out.stdout.strip()
+    assert line.startswith("stat=1 errmsg=" + procedure + ": "), line
+    assert text in line
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_error_without_stat_stops_with_one_line(
+    build_dir: Path, model_dir: Path, case: str
+) -> None:
+    """Without stat, a failure prints one line on stderr and exits 1 (no crash, no backtrace)."""
+    procedure, text = ERRORS[case]
+    out = run([build_dir / "tests" / "test_torch_model", case, model_dir, "stop"])
+    assert out.returncode == 1, out.stdout + out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1, out.stderr
+    assert lines[0].startswith(procedure + ": ") and text in lines[0]
+
+
+def test_no_memory_growth(build_dir: Path, model_dir: Path) -> None:
+    """10,000 create/forward/delete cycles: resident memory does not grow after the first 1,000."""
+    out = run([build_dir / "tests" / "test_torch_model", "memory", model_dir, "stat", "10000"])
+    assert out.returncode == 0, out.stdout + out.stderr
+    rss = [int(v) for v in re.findall(r"rss_kb after \d+: (\d+)", out.stdout)]
+    assert len(rss) == 2
+    assert rss[1] - rss[0] < 1024, f"resident memory grew by {rss[1] - rss[0]} kB"

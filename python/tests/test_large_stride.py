@@ -1,0 +1,149 @@
+"""The large-stride model, its export, and its driver end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import run
+
+from ftbench import export as export_module
+from ftbench.export import SPECS, RoundTripError, export, export_all, read_metadata
+from ftbench.models import large_stride
+from ftbench.results import load
+
+DRIVER = "benchmarker_large_stride_torch"
+
+
+@pytest.mark.parametrize("variant", sorted(large_stride.VARIANTS))
+def test_model_matches_reference_on_column_major_input(variant: str) -> None:
+    x = torch.rand(5, 3).t()  # (3, 5), strides (1, 3): a Fortran array's view
+    y = large_stride.build(variant)(x)
+    np.testing.assert_array_equal(y.numpy(), large_stride.reference(x.numpy()))
+    assert y[0, 1] == -2 * x[0, 1] and y[1, 0] == 2 * x[1, 0]
+
+
+def test_unknown_variant_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown large-stride variant 'fast'"):
+        large_stride.build("fast")
+
+
+def test_export_round_trip_and_metadata(tmp_path: Path) -> None:
+    written = export_all(tmp_path)
+    assert sorted(p.name for p, _ in written) == sorted(s.file_name for s in SPECS)
+    assert all(fresh for _, fresh in written)
+    for spec in SPECS:
+        path = tmp_path / spec.file_name
+        assert read_metadata(path)["model"] == spec.model_name
+        loaded = torch.jit.load(str(path))
+        x = torch.rand(6, 4).t()
+        assert torch.equal(loaded(x), spec.build()(x))
+    # A second export finds the files current and leaves them alone.
+    assert not any(fresh for _, fresh in export_all(tmp_path))
+
+
+def test_failed_round_trip_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = SPECS[0]
+    other = torch.jit.script(large_stride.build("vectorized"))
+    monkeypatch.setattr(export_module.torch.jit, "load", lambda *a, **k: lambda x: other(x) + 1)
+    with pytest.raises(RoundTripError, match="differs from the eager model"):
+        export(spec, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_rejects_unknown_file(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown model file"):
+        export_all(tmp_path, only=["nope.pt"])
+
+
+@pytest.mark.parametrize(
+    ("file_name", "n"), [("large_stride_vectorized_cpu.pt", 33), ("large_stride_loop_cpu.pt", 6)]
+)
+def test_driver_passes_and_writes_valid_results(
+    build_dir: Path, model_dir: Path, tmp_path: Path, file_name: str, n: int
+) -> None:
+    results = tmp_path / "r.json"
+    out = run(
+        [build_dir / "bin" / DRIVER, model_dir, file_name, 4, n, "--threads", 1]
+        + ["--warmup", 2, "--json", results]
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    checks = [line for line in out.stdout.splitlines() if line.startswith("PASSED :: [check")]
+    assert len(checks) == 6  # 2 warm-up + 4 measured
+    assert "2 warm-up iteration(s) excluded" in out.stdout
+    result = load(results)  # validates against the schema
+    data = result.data
+    assert data["sizes"] == {"N": n} and data["threads"] == 1 and data["warmup"] == 2
+    assert data["phase_order"] == ["tensor creation", "forward", "tensor deletion", "loop"]
+    assert all(len(data["phases"][p]["seconds"]) == 4 for p in data["phase_order"])
+    assert all(len(data["phases"][p]["warmup_seconds"]) == 2 for p in data["phase_order"])
+    assert set(data["once"]) == {"model load", "model delete"}
+    assert data["correctness"]["passed"] and data["correctness"]["max_relative_error"] == 0
+    assert result.model_name == Path(file_name).stem.removesuffix("_cpu")
+    loop = np.array(data["phases"]["loop"]["seconds"])
+    parts = sum(np.array(data["phases"][p]["seconds"]) for p in data["phase_order"][:3])
+    assert np.all(loop >= parts)  # the loop encloses its phases
+
+
+def test_driver_missing_model_one_line_no_results(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    results = tmp_path / "r.json"
+    out = run([build_dir / "bin" / DRIVER, model_dir, "missing.pt", 2, 8, "--json", results])
+    assert out.returncode == 1
+    assert out.stderr.count("\n") == 1
+    assert "missing.pt': no such file" in out.stderr and "ftbench export" in out.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_driver_wrong_dtype_model_fails_cleanly(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    # mm_float32.pt needs a (., 4) input: on N x N real32 with N = 8 forward raises.
+    out = run(
+        [build_dir / "bin" / DRIVER, model_dir, "mm_float32.pt", 2, 8, "--json", tmp_path / "r"]
+    )
+    assert out.returncode == 1
+    assert "torch_model_forward:" in out.stderr and "float32 [8, 8]" in out.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "missing argument <model-dir>"),
+        (["m", "f.pt", "3"], "missing argument <N>"),
+        (["m", "f.pt", "x", "8"], "<ntimes> must be an integer, got 'x'"),
+        (["m", "f.pt", "0", "8"], "<ntimes> must be at least 1"),
+        (["m", "f.pt", "3", "8", "--threads"], "option --threads needs a value K"),
+        (["m", "f.pt", "3", "8", "--frobnicate"], "unknown option '--frobnicate'"),
+        (["m", "f.pt", "3", "8", "extra"], "unexpected argument 'extra'"),
+        (["m", "f.pt", "3", "8", "--json", "/no/such/dir/r.json"], "directory '/no/such/dir'"),
+    ],
+)
+def test_driver_usage_errors(build_dir: Path, args: list[str], message: str) -> None:
+    out = run([build_dir / "bin" / DRIVER, *args])
+    assert out.returncode == 2
+    assert out.stderr.splitlines()[0] == f"{DRIVER}: {message}" or message in out.stderr
+    assert "usage: " + DRIVER in out.stderr
+
+
+def test_driver_help(build_dir: Path) -> None:
+    out = run([build_dir / "bin" / DRIVER, "--help"])
+    assert out.returncode == 0 and "--warmup K" in out.stdout
+
+
+def test_failed_check_is_recorded_and_exits_nonzero(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    # index_probe.pt returns 10*i + j, not 2x: every check must fail.
+    results = tmp_path / "r.json"
+    out = run([build_dir / "bin" / DRIVER, model_dir, "index_probe.pt", 2, 4, "--json", results])
+    assert out.returncode == 1
+    assert out.stderr.count("FAILED :: [check") == 3
+    assert "FAILED: 3 of 3 iterations" in out.stderr
+    data = json.loads(results.read_text())
+    assert data["correctness"]["passed"] is False and data["correctness"]["failed_iterations"] == 3

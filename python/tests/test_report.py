@@ -1,0 +1,82 @@
+"""Results files and the report."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import run
+
+from ftbench.cli import main
+from ftbench.report import summary_rows, write_report
+from ftbench.results import ResultsError, load, load_all
+
+
+@pytest.fixture(scope="module")
+def driver_results(build_dir: Path, model_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Two real results files from the driver (loop and vectorized models)."""
+    directory = tmp_path_factory.mktemp("raw")
+    for name, n in [("large_stride_vectorized_cpu.pt", 64), ("large_stride_loop_cpu.pt", 8)]:
+        out = run(
+            [build_dir / "bin" / "benchmarker_large_stride_torch", model_dir, name, 5, n]
+            + ["--threads", 1, "--json", directory / f"{name}.json", "--quiet"]
+        )
+        assert out.returncode == 0, out.stderr
+    return directory
+
+
+def test_report_from_driver_results(driver_results: Path, tmp_path: Path) -> None:
+    report = write_report(load_all([driver_results]), tmp_path)
+    text = report.read_text()
+    assert "## large_stride_loop (large_stride), N=8, 1 thread, float32" in text
+    assert "## large_stride_vectorized (large_stride), N=64, 1 thread, float32" in text
+    assert "| direct " in text and "1 warm-up iteration(s)" in text
+    pngs = sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
+    assert len(pngs) == 4
+    for name in pngs:
+        assert f"(plots/{name})" in text
+        assert (tmp_path / "plots" / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_ratio_to_fastest_uses_passing_runs(driver_results: Path, tmp_path: Path) -> None:
+    fast = json.loads(next(driver_results.glob("*vectorized*")).read_text())
+    slow = json.loads(json.dumps(fast))
+    slow["coupling_path"] = "slower"
+    slow["phases"]["loop"]["seconds"] = [3 * s for s in fast["phases"]["loop"]["seconds"]]
+    failed = json.loads(json.dumps(fast))
+    failed["coupling_path"] = "broken"
+    failed["phases"]["loop"]["seconds"] = [s / 10 for s in fast["phases"]["loop"]["seconds"]]
+    failed["correctness"]["passed"] = False
+    for name, data in [("fast", fast), ("slow", slow), ("failed", failed)]:
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    rows = {r["path"]: r for r in summary_rows(load_all([tmp_path]))}
+    assert rows["direct"]["ratio"] == pytest.approx(1.0)
+    assert rows["slower"]["ratio"] == pytest.approx(3.0)
+    assert not rows["broken"]["passed"]
+
+
+def test_schema_violation_names_the_field(driver_results: Path, tmp_path: Path) -> None:
+    data = json.loads(next(driver_results.glob("*.json")).read_text())
+    data["phases"]["forward"]["seconds"] = []
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(ResultsError, match="bad.json: field phases/forward/seconds"):
+        load(bad)
+
+
+def test_report_command_errors_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "broken.json").write_text("{not json")
+    assert main(["report", str(tmp_path / "broken.json"), "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("ftbench report: ") and "not JSON" in err and err.count("\n") == 1
+    assert main(["report", str(tmp_path / "empty"), "--out", str(tmp_path)]) == 1
+
+
+def test_report_command(driver_results: Path, tmp_path: Path) -> None:
+    shutil.copytree(driver_results, tmp_path / "raw")
+    assert main(["report", str(tmp_path / "raw"), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "report.md").exists()
