@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the benchmarks and tests need, idempotently:
-#   1. Debian packages (gfortran, g++, cmake, make, nlohmann-json3-dev): installed
+#   1. Debian packages (gfortran, g++, cmake, make, git, nlohmann-json3-dev, and
+#      python3.11-dev / python3.11-venv when the interpreter lacks them): installed
 #      with apt-get when missing and we are root; otherwise we stop and name them;
 #   2. .venv with the exact Python packages of python/requirements.txt (CPU torch)
 #      and the ftbench package (editable); redone only when those files change;
@@ -15,6 +16,14 @@ say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. system packages ------------------------------------------------------
+python=${PYTHON:-}
+if [ -z "$python" ]; then
+  if command -v python3.11 >/dev/null; then python=python3.11; else python=python3; fi
+fi
+command -v "$python" >/dev/null || die "Python 3.11 not found: install python3.11 (Debian: apt-get install python3.11 python3.11-venv)"
+"$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+  || die "$python is Python $("$python" -c 'import platform; print(platform.python_version())'), need 3.11 (set PYTHON=/path/to/python3.11)"
+
 missing=()
 command -v gfortran >/dev/null || missing+=(gfortran)
 command -v g++ >/dev/null || missing+=(g++)
@@ -22,6 +31,15 @@ command -v cmake >/dev/null || missing+=(cmake)
 command -v make >/dev/null || missing+=(make)
 command -v git >/dev/null || missing+=(git)
 [ -f /usr/include/nlohmann/json.hpp ] || missing+=(nlohmann-json3-dev)
+# Embedding CPython needs its headers and shared libpython (Debian: python3.11-dev),
+# and a venv needs ensurepip (Debian: python3.11-venv).
+"$python" - <<'PY' || missing+=(python3.11-dev)
+import os, sys, sysconfig
+header = os.path.join(sysconfig.get_paths()["include"], "Python.h")
+library = os.path.join(sysconfig.get_config_var("LIBDIR") or "", sysconfig.get_config_var("LDLIBRARY") or "")
+sys.exit(0 if os.path.exists(header) and library.endswith(".so") and os.path.exists(library) else 1)
+PY
+[ -x .venv/bin/python ] || "$python" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3.11-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${missing[*]}"
@@ -35,14 +53,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- 2. Python virtual environment --------------------------------------------
-python=${PYTHON:-}
-if [ -z "$python" ]; then
-  if command -v python3.11 >/dev/null; then python=python3.11; else python=python3; fi
-fi
-command -v "$python" >/dev/null || die "Python 3.11 not found: install python3.11 (Debian: apt-get install python3.11 python3.11-venv)"
-"$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
-  || die "$python is Python $("$python" -c 'import platform; print(platform.python_version())'), need 3.11 (set PYTHON=/path/to/python3.11)"
-
 stamp=.venv/.ftb-requirements
 want=$(cat python/requirements.txt python/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -65,11 +75,15 @@ fi
 build=${FTB_BUILD_DIR:-build}
 build_type=${FTB_BUILD_TYPE:-Release}
 torch_prefix=$(.venv/bin/python -c 'import torch; print(torch.utils.cmake_prefix_path)')
-if [ ! -f "$build/CMakeCache.txt" ] || ! grep -q "^CMAKE_PREFIX_PATH:.*=$torch_prefix\$" "$build/CMakeCache.txt"; then
+venv_python="$PWD/.venv/bin/python"
+if [ ! -f "$build/CMakeCache.txt" ] \
+   || ! grep -qx "CMAKE_PREFIX_PATH:[A-Z]*=$torch_prefix" "$build/CMakeCache.txt" \
+   || ! grep -qx "Python_EXECUTABLE:[A-Z]*=$venv_python" "$build/CMakeCache.txt" \
+   || ! grep -qx "CMAKE_BUILD_TYPE:[A-Z]*=$build_type" "$build/CMakeCache.txt"; then
   say "configuring $build ($build_type)"
   mkdir -p "$build"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="$build_type" -DCMAKE_PREFIX_PATH="$torch_prefix" \
-        -DPython_EXECUTABLE="$PWD/.venv/bin/python" > "$build/ftb-configure.log" 2>&1 \
+        -DPython_EXECUTABLE="$venv_python" > "$build/ftb-configure.log" 2>&1 \
     || { tail -20 "$build/ftb-configure.log" >&2; die "CMake configure failed (log: $build/ftb-configure.log)"; }
 fi
 say "building $build"

@@ -7,6 +7,7 @@ scripts/run_tests.sh makes first (build/, or $FTB_BUILD_DIR).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -85,4 +86,6 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (directory / "corrupt.pt").write_bytes(b"this is not a TorchScript archive\n")
     for spec in SPECS:
         export(spec, directory)
+    for emulator in (REPO / "models").glob("*.py"):  # the embedded path's Python modules
+        shutil.copy(emulator, directory)
     return directory

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import run
+from conftest import REPO, run
 
 from ftbench import export as export_module
 from ftbench.export import SPECS, RoundTripError, export, export_all, read_metadata
@@ -147,3 +147,96 @@ def test_failed_check_is_recorded_and_exits_nonzero(
     assert "FAILED: 3 of 3 iterations" in out.stderr
     data = json.loads(results.read_text())
     assert data["correctness"]["passed"] is False and data["correctness"]["failed_iterations"] == 3
+
+
+FORPY = "benchmarker_large_stride_forpy"
+
+
+@pytest.mark.parametrize(
+    ("options", "variant_label", "model_name"),
+    [
+        (["--variant", "vectorized"], "python model", "large_stride_vectorized"),
+        (["--variant", "loop"], "python model", "large_stride_loop"),
+        (
+            ["--torchscript", "large_stride_vectorized_cpu.pt"],
+            "torchscript",
+            "large_stride_vectorized",
+        ),
+    ],
+)
+def test_embedded_driver_passes_and_writes_valid_results(
+    build_dir: Path,
+    model_dir: Path,
+    tmp_path: Path,
+    options: list[str],
+    variant_label: str,
+    model_name: str,
+) -> None:
+    results = tmp_path / "r.json"
+    out = run(
+        [build_dir / "bin" / FORPY, model_dir, "large_stride_emulator", 3, 7, "--threads", 1]
+        + [*options, "--json", results]
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("PASSED :: [check") == 4
+    result = load(results)
+    data = result.data
+    assert data["coupling_path"] == "embedded-python"
+    assert data["coupling_variant"] == variant_label
+    assert result.model_name == model_name
+    assert data["threads"] == 1 and data["sizes"] == {"N": 7}
+    assert data["phase_order"] == ["tensor creation", "forward", "tensor deletion", "loop"]
+    assert data["environment"]["torch_version"].startswith("2.13.0")
+    assert data["correctness"]["passed"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["no_such_module"], "py_import: cannot import module 'no_such_module'"),
+        (["large_stride_emulator", "--variant", "fast"], "unknown large-stride variant 'fast'"),
+        (["large_stride_emulator", "--torchscript", "missing.pt"], "missing.pt does not exist"),
+    ],
+)
+def test_embedded_driver_errors(
+    build_dir: Path, model_dir: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    module, *options = args
+    results = tmp_path / "r.json"
+    out = run([build_dir / "bin" / FORPY, model_dir, module, 2, 8, *options, "--json", results])
+    assert out.returncode == 1
+    assert message in out.stderr.splitlines()[0]
+    assert not results.exists()
+
+
+def test_usets_build_loads_torchscript_by_default(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    """-DUSETS=ON (the published switch) makes the embedded driver load TorchScript."""
+    cache = (build_dir / "CMakeCache.txt").read_text()
+    prefix = next(
+        line.split("=", 1)[1] for line in cache.splitlines() if line.startswith("CMAKE_PREFIX_PATH")
+    )
+    python = next(
+        line.split("=", 1)[1] for line in cache.splitlines() if line.startswith("Python_EXECUTABLE")
+    )
+    usets = tmp_path / "build-usets"
+    configure = run(
+        ["cmake", "-S", REPO, "-B", usets, "-DUSETS=ON", f"-DCMAKE_PREFIX_PATH={prefix}"]
+        + [f"-DPython_EXECUTABLE={python}", "-DCMAKE_BUILD_TYPE=Release"]
+    )
+    assert configure.returncode == 0, configure.stderr
+    build = run(["cmake", "--build", usets, "--target", FORPY, "--parallel", "2"])
+    assert build.returncode == 0, build.stdout[-2000:]
+    results = tmp_path / "r.json"
+    out = run([usets / "bin" / FORPY, model_dir, "large_stride_emulator", 2, 6, "--json", results])
+    assert out.returncode == 0, out.stdout + out.stderr
+    data = load(results).data
+    assert data["coupling_variant"] == "torchscript"
+    assert data["model_metadata"]["format"] == "torchscript-scripted"
+    # and 'none' still builds the model in Python
+    out = run(
+        [usets / "bin" / FORPY, model_dir, "large_stride_emulator", 2, 6, "--torchscript", "none"]
+        + ["--json", results]
+    )
+    assert out.returncode == 0 and load(results).data["coupling_variant"] == "python model"

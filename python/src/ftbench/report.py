@@ -67,7 +67,9 @@ def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
         rows.append(
             {
                 "path": r.path_label,
-                "model": Path(r.data["model"]).name,
+                "model": " + ".join(
+                    Path(r.data[k]).name for k in ("model", "model_file") if r.data.get(k)
+                ),
                 "n": x.size,
                 "median": medians[id(r)],
                 "iqr": float(q3 - q1),

@@ -47,17 +47,40 @@ class Run:
     options: tuple[str, ...] = ()
 
 
+def large_stride_runs(variant: str, n: int, ntimes: int) -> tuple[Run, ...]:
+    """The large-stride model ``variant`` at size ``n`` through every coupling path:
+    direct (TorchScript), embedded Python with the model built in Python, and
+    embedded Python loading the same TorchScript file."""
+    torchscript = f"large_stride_{variant}_cpu.pt"
+    embedded_args = ("{models}", "large_stride_emulator", str(ntimes), str(n))
+    stem = f"large_stride_{variant}_N{n}"
+    return (
+        Run(
+            f"{stem}_direct",
+            "benchmarker_large_stride_torch",
+            ("{models}", torchscript, str(ntimes), str(n)),
+        ),
+        Run(
+            f"{stem}_embedded_python_model",
+            "benchmarker_large_stride_forpy",
+            embedded_args,
+            ("--variant", variant, "--torchscript", "none"),
+        ),
+        Run(
+            f"{stem}_embedded_torchscript",
+            "benchmarker_large_stride_forpy",
+            embedded_args,
+            ("--torchscript", torchscript),
+        ),
+    )
+
+
 DEFAULT_SUITE: tuple[Run, ...] = (
-    Run(
-        "large_stride_loop_N256_direct",
-        "benchmarker_large_stride_torch",
-        ("{models}", "large_stride_loop_cpu.pt", "20", "256"),
-    ),
-    Run(
-        "large_stride_vectorized_N1024_direct",
-        "benchmarker_large_stride_torch",
-        ("{models}", "large_stride_vectorized_cpu.pt", "100", "1024"),
-    ),
+    # The published sizes: the interpreter-bound loop and the vectorized model.
+    *large_stride_runs("loop", 256, 20),
+    *large_stride_runs("vectorized", 1024, 100),
+    # A 4 x 4 array: what remains is each path's fixed cost per call.
+    *large_stride_runs("vectorized", 4, 2000),
 )
 
 

@@ -1,0 +1,166 @@
+!> benchmarker_large_stride_forpy -- the large-stride N x N benchmark through the
+!> embedded-Python coupling path (the "forpy" path).
+!>
+!> usage: benchmarker_large_stride_forpy <model-dir> <python-module> <ntimes> <N> [options]
+!>
+!> Starts the venv's Python inside this process, puts <model-dir> on sys.path,
+!> imports <python-module> (e.g. large_stride_emulator) and gets the model from
+!> its initialize(variant) (built in Python) or initialize_ts(path) (TorchScript,
+!> with --torchscript FILE, the default in a -DUSETS=ON build). Each iteration
+!> then times: wrapping input and output arrays as NumPy arrays without copying
+!> ("tensor creation"), compute(model, x, y) ("forward"), releasing the arrays
+!> ("tensor deletion"), and the three together ("loop"); the same phases,
+!> check, options and results as benchmarker_large_stride_torch.
+program benchmarker_large_stride_forpy
+  use, intrinsic :: iso_fortran_env, only: real32, real64, int64, error_unit
+  use py_embedding, only: py_object, py_initialize, py_finalize, py_path_append, py_import, &
+                          py_call, py_getattr, py_object_from, py_array_from, py_object_to, &
+                          py_object_destroy, py_version
+  use bench_cli, only: cli_parser, cli_parse, cli_string, cli_integer, cli_add_option, cli_given
+  use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
+                       bench_results_create, bench_finish, bench_path_join
+  use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
+                         timer_record_once
+  use bench_check, only: check_log, check_create, check_record
+  use bench_json, only: json_document, json_set, json_set_parsed
+  use driver_build_config, only: build_uses_torchscript
+  use large_stride_case
+  implicit none
+
+  type(cli_parser) :: cli
+  type(bench_settings) :: settings
+  type(phase_timer) :: timer
+  type(check_log) :: check
+  type(json_document) :: doc
+  type(py_object) :: emulator, torch, model, x_array, y_array, arg, value
+  real(real32), allocatable, target :: x(:, :), y(:, :)
+  character(len=:), allocatable :: model_dir, module_name, torchscript, variant, text
+  character(len=4096) :: message
+  integer :: n, it, stat
+  integer(int64) :: threads_used
+  real(real64) :: t0
+
+  call large_stride_cli(cli, "benchmarker_large_stride_forpy", "embedded-Python", "python-module", &
+                        "module in <model-dir>, e.g. large_stride_emulator")
+  call cli_add_option(cli, "--torchscript", "FILE", "load this TorchScript file (in <model-dir>) " // &
+                      "with initialize_ts instead of building the model in Python; 'none' builds it")
+  call cli_add_option(cli, "--variant", "V", "model built in Python: loop (default) or vectorized", &
+                      "loop")
+  call bench_add_standard_options(cli)
+  call cli_parse(cli)
+  call bench_read_standard_options(cli, settings)
+  n = cli_integer(cli, "N", minimum=2)
+  model_dir = cli_string(cli, "model-dir")
+  module_name = cli_string(cli, "python-module")
+  variant = cli_string(cli, "--variant")
+  torchscript = ""
+  if (build_uses_torchscript) torchscript = "large_stride_" // variant // "_cpu.pt"
+  if (cli_given(cli, "--torchscript")) torchscript = cli_string(cli, "--torchscript")
+  if (torchscript == "none") torchscript = ""
+  if (len(torchscript) > 0) torchscript = bench_path_join(model_dir, torchscript)
+
+  call bench_results_create(doc, settings, "large_stride", "embedded-python", module_name)
+  call large_stride_describe(doc, n)
+  if (len(torchscript) > 0) then
+    call json_set(doc, "/coupling_variant", "torchscript")
+    call json_set(doc, "/model_file", torchscript)
+  else
+    call json_set(doc, "/coupling_variant", "python model")
+  end if
+
+  call py_initialize()
+  call py_path_append(model_dir)
+  call py_import(emulator, module_name, stat=stat, errmsg=message)
+  if (stat /= 0) call give_up(message, "(the module must be " // &
+                              bench_path_join(model_dir, module_name // ".py") // ")")
+  call py_import(torch, "torch")
+  call json_set(doc, "/environment/torch_version", string_attribute(torch, "__version__"))
+  call json_set(doc, "/environment/python_version", py_version())
+  if (settings%threads > 0) then
+    call py_object_from(arg, settings%threads)
+    call py_call(torch, "set_num_threads", [arg])
+    call py_object_destroy(arg)
+  end if
+  call timer_create(timer, large_stride_phases, settings%ntimes, settings%warmup)
+  call check_create(check, settings%ntimes, settings%warmup, large_stride_tolerance, &
+                    large_stride_reference)
+
+  t0 = timer_now()
+  if (len(torchscript) > 0) then
+    call py_object_from(arg, torchscript)
+    call py_call(emulator, "initialize_ts", [arg], model, stat=stat, errmsg=message)
+  else
+    call py_object_from(arg, variant)
+    call py_call(emulator, "initialize", [arg], model, stat=stat, errmsg=message)
+  end if
+  call py_object_destroy(arg)
+  if (stat /= 0) call give_up(message, "")
+  call timer_record_once(timer, "model load", timer_now() - t0)
+  call py_call(emulator, "metadata", [model], value)
+  call py_object_to(value, text)
+  call py_object_destroy(value)
+  if (len(text) > 2) call json_set_parsed(doc, "/model_metadata", text)
+
+  allocate (x(n, n), y(n, n))
+  call random_init(repeatable=.true., image_distinct=.true.)
+  do it = 1, settings%warmup + settings%ntimes
+    call large_stride_fill(x, y)
+
+    call timer_start(timer, p_loop)
+    call timer_start(timer, p_create)
+    call py_array_from(x_array, x)
+    call py_array_from(y_array, y)
+    call timer_stop(timer, p_create, it)
+
+    call timer_start(timer, p_forward)
+    call py_call(emulator, "compute", [model, x_array, y_array])
+    call timer_stop(timer, p_forward, it)
+
+    call timer_start(timer, p_delete)
+    call py_object_destroy(x_array)
+    call py_object_destroy(y_array)
+    call timer_stop(timer, p_delete, it)
+    call timer_stop(timer, p_loop, it)
+
+    call check_record(check, it, large_stride_max_error(x, y), timer%seconds(it, p_loop), &
+                      settings%quiet)
+  end do
+
+  t0 = timer_now()
+  call py_object_destroy(model)
+  call timer_record_once(timer, "model delete", timer_now() - t0)
+
+  call py_call(torch, "get_num_threads", result=value)
+  call py_object_to(value, threads_used)
+  call py_object_destroy(value)
+  call json_set(doc, "/threads", threads_used)
+  call py_object_destroy(torch)
+  call py_object_destroy(emulator)
+  call py_finalize()
+  call bench_finish(settings, doc, timer, check)
+
+contains
+
+  !> str(getattr(object, name)).
+  function string_attribute(object, name) result(text)
+    type(py_object), intent(in) :: object
+    character(len=*), intent(in) :: name
+    character(len=:), allocatable :: text
+    type(py_object) :: attribute
+    call py_getattr(object, name, attribute)
+    call py_object_to(attribute, text)
+    call py_object_destroy(attribute)
+  end function string_attribute
+
+  !> Print the first line of a failure (its traceback on the following lines) and stop.
+  subroutine give_up(failure, hint)
+    character(len=*), intent(in) :: failure, hint
+    integer :: newline
+    newline = index(failure, new_line("a"))
+    if (newline == 0) newline = len_trim(failure) + 1
+    write (error_unit, '(a)') failure(1:newline - 1) // " " // hint
+    if (newline < len_trim(failure)) write (error_unit, '(a)') trim(failure(newline + 1:))
+    stop 1, quiet=.true.
+  end subroutine give_up
+
+end program benchmarker_large_stride_forpy

@@ -1,0 +1,78 @@
+"""Embedded-Python emulator module for the large-stride benchmark (the forpy path).
+
+``benchmarker_large_stride_forpy`` puts this directory on ``sys.path``, imports
+this module by name and calls:
+
+* ``initialize(variant)`` -> the model built in Python (``loop`` or ``vectorized``);
+* ``initialize_ts(path)`` -> the model loaded from a TorchScript file;
+* ``metadata(model)`` -> JSON text describing the model, for the results file;
+* ``compute(model, x, y)`` every iteration.
+
+``x`` and ``y`` are NumPy arrays that wrap the driver's Fortran arrays without
+copying (float32, shape (N, N), Fortran order). ``compute`` turns them into
+tensors with ``torch.from_numpy`` (views, no copy) and writes the result into
+``y`` in place.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import torch
+
+from ftbench.models import large_stride
+
+_METADATA: dict[int, dict[str, str]] = {}
+
+
+def initialize(variant: str = "loop") -> torch.nn.Module:
+    """Build the large-stride model of ``variant`` in Python, in eval mode.
+
+    Raises:
+        ValueError: an unknown variant.
+    """
+    model = large_stride.build(variant)
+    _METADATA[id(model)] = {
+        "model": f"large_stride_{variant}",
+        "benchmark": "large_stride",
+        "variant": variant,
+        "dtype": "float32",
+        "format": "python-eager",
+        "torch_version": torch.__version__,
+    }
+    return model
+
+
+def initialize_ts(path: str) -> torch.jit.ScriptModule:
+    """Load a TorchScript file (``ftbench export``) in eval mode, with its metadata.
+
+    Raises:
+        ValueError: the file does not exist or is not TorchScript.
+    """
+    extra = {"metadata.json": ""}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated in 2.13
+        model = torch.jit.load(path, _extra_files=extra).eval()
+    _METADATA[id(model)] = json.loads(extra["metadata.json"]) if extra["metadata.json"] else {}
+    return model
+
+
+def metadata(model: torch.nn.Module) -> str:
+    """JSON text describing ``model`` (``"{}"`` for a model this module did not create)."""
+    return json.dumps(_METADATA.get(id(model), {}))
+
+
+def compute(model: torch.nn.Module, x: np.ndarray, y: np.ndarray) -> None:
+    """Write ``model(x)`` into ``y`` in place, without copying ``x`` or ``y``.
+
+    Args:
+        model: from ``initialize`` or ``initialize_ts``.
+        x: float32 array (N, N), the input.
+        y: float32 array (N, N), overwritten with the output.
+    Raises:
+        RuntimeError: the output's shape or dtype differs from ``y``'s.
+    """
+    with torch.inference_mode():
+        torch.from_numpy(y).copy_(model(torch.from_numpy(x)))

@@ -1,0 +1,198 @@
+"""The embedded-Python coupling layer, through the Fortran test program."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run
+
+PROBE = '''
+"""Functions the Fortran test program calls through the embedded interpreter."""
+import gc
+import sys
+
+import numpy as np
+import torch
+
+
+def address(a: np.ndarray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+def torch_address(a: np.ndarray) -> int:
+    return torch.from_numpy(a).data_ptr()
+
+
+def layout(a: np.ndarray) -> str:
+    order = "F" if a.flags.f_contiguous else ("C" if a.flags.c_contiguous else "strided")
+    return f"{a.dtype}:{a.shape}:{a.strides}:{order}:{'writeable' if a.flags.writeable else 'ro'}"
+
+
+def double_in_place(a: np.ndarray) -> None:
+    a *= 2
+
+
+def write_indices(a: np.ndarray) -> None:
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            a[i, j] = 10 * i + j
+
+
+def echo_types(*args: object) -> str:
+    return " ".join(f"{type(a).__name__}:{a}" for a in args)
+
+
+def add(a, b):
+    return a + b
+
+
+def touch(x: np.ndarray, y: np.ndarray, k: int) -> int:
+    torch.from_numpy(y).copy_(2 * torch.from_numpy(x))
+    return k + 1
+
+
+def allocated_blocks() -> int:
+    gc.collect()
+    return sys.getallocatedblocks()
+
+
+def _inner(level: int) -> None:
+    raise ValueError(f"deliberate failure at level {level}")
+
+
+def fail_deep(level: int) -> None:
+    _inner(level + 1)
+'''
+
+
+@pytest.fixture(scope="module")
+def probe_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("probe")
+    (directory / "embed_probe.py").write_text(textwrap.dedent(PROBE))
+    return directory
+
+
+def embed(build_dir: Path, *args: object, **kwargs: object):
+    return run([build_dir / "tests" / "test_py_embedding", *args], **kwargs)
+
+
+def test_numpy_and_torch_see_the_fortran_address(build_dir: Path, probe_dir: Path) -> None:
+    """Zero copy: NumPy's data address and torch.from_numpy's data_ptr are the Fortran address."""
+    out = embed(build_dir, "zero-copy", probe_dir)
+    assert out.returncode == 0, out.stdout + out.stderr
+    rows = re.findall(r"^(.*) fortran=(\w+) numpy=(\w+) torch=(\w+) layout=(.*)$", out.stdout, re.M)
+    labels = {row[0] for row in rows}
+    for dtype in ("real32", "real64", "int32", "int64"):
+        assert {f"{dtype} rank {r}" for r in range(1, 5)} <= labels
+    for label, fortran, numpy_address, torch_address, _ in rows:
+        assert fortran == numpy_address == torch_address, label
+    layouts = {row[0]: row[4] for row in rows}
+    assert layouts["real32 rank 2"] == "float32:(3, 5):(4, 12):F:writeable"
+    assert layouts["int64 rank 3"] == "int64:(3, 5, 2):(8, 24, 120):F:writeable"
+    assert layouts["real64 section big(2:6:2, 3:8)"] == "float64:(3, 6):(16, 48):strided:writeable"
+
+
+def test_in_place_writes_in_python_are_seen_in_fortran(build_dir: Path, probe_dir: Path) -> None:
+    out = embed(build_dir, "write-back", probe_dir)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "ALL PASSED" in out.stdout
+
+
+def test_index_order_non_square(build_dir: Path, probe_dir: Path) -> None:
+    """Python's a[i, j] is Fortran's a(i+1, j+1) on a 3 x 5 array."""
+    out = embed(build_dir, "index-order", probe_dir)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "ALL PASSED" in out.stdout
+
+
+def test_scalar_arguments_and_conversions(build_dir: Path, probe_dir: Path) -> None:
+    out = embed(build_dir, "scalars", probe_dir)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "int:42 int:7 float:2.5 str:héllo bool:True" in out.stdout
+
+
+def test_interpreter_runs_in_the_project_venv(build_dir: Path, probe_dir: Path) -> None:
+    """Whatever the caller's environment, the embedded Python uses .venv and its torch."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(probe_dir)}  # no venv activated
+    out = embed(build_dir, "venv", probe_dir, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"sys.prefix={REPO / '.venv'}" in out.stdout
+    assert f"torch={REPO / '.venv'}" in out.stdout
+
+
+def test_interpreter_override_by_environment(build_dir: Path, probe_dir: Path) -> None:
+    out = embed(build_dir, "venv", probe_dir, env={"FTB_PYTHON_EXECUTABLE": "/nowhere/python"})
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        "py_initialize: Python interpreter '/nowhere/python' not found or not executable "
+        "(set FTB_PYTHON_EXECUTABLE to a venv's bin/python, or run scripts/setup.sh)"
+    )
+
+
+# case -> (failing procedure, first line must contain, later lines must contain)
+ERRORS = {
+    "exception": (
+        "py_call",
+        "calling 'fail_deep' of module 'embed_probe' failed: "
+        "ValueError: deliberate failure at level 2",
+        ["Traceback (most recent call last):", "in fail_deep", "in _inner"],
+    ),
+    "missing-module": (
+        "py_import",
+        "cannot import module 'no_such_module_here'",
+        ["ModuleNotFoundError: No module named 'no_such_module_here'"],
+    ),
+    "missing-function": (
+        "py_call",
+        "calling 'no_such_function' of module 'embed_probe' failed: AttributeError: module "
+        "'embed_probe' has no attribute 'no_such_function'",
+        [],
+    ),
+    "wrong-arg-count": (
+        "py_call",
+        "calling 'add' of module 'embed_probe' failed: TypeError: add() missing 1 required "
+        "positional argument: 'b'",
+        [],
+    ),
+    "bad-convert": ("py_object_to", "cannot convert object of type 'str' to an integer", []),
+    "not-initialized": ("py_import", "the Python interpreter is not initialised", []),
+    "double-initialize": ("py_initialize", "already initialised", []),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_error_returned_through_stat(build_dir: Path, probe_dir: Path, case: str) -> None:
+    procedure, first, later = ERRORS[case]
+    out = embed(build_dir, case, probe_dir, "stat")
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "stat=1"
+    assert lines[1].startswith(f"{procedure}: ") and first in lines[1], lines[1]
+    for text in later:
+        assert text in out.stdout
+
+
+@pytest.mark.parametrize("case", sorted(ERRORS))
+def test_error_without_stat_stops_cleanly(build_dir: Path, probe_dir: Path, case: str) -> None:
+    procedure, first, later = ERRORS[case]
+    out = embed(build_dir, case, probe_dir, "stop")
+    assert out.returncode == 1, out.stdout + out.stderr
+    lines = out.stderr.splitlines()
+    assert lines[0].startswith(f"{procedure}: ") and first in lines[0], out.stderr
+    for text in later:
+        assert text in out.stderr
+    assert "Segmentation" not in out.stderr and "Backtrace" not in out.stderr
+
+
+def test_no_growth_over_10000_calls(build_dir: Path, probe_dir: Path) -> None:
+    """Resident memory and Python's allocated blocks stay flat from call 1,000 to 10,000."""
+    out = embed(build_dir, "memory", probe_dir, "stat", 10000)
+    assert out.returncode == 0, out.stdout + out.stderr
+    samples = re.findall(r"after (\d+): rss_kb=(\d+) blocks=(\d+)", out.stdout)
+    assert [int(s[0]) for s in samples] == [1000, 10000]
+    (_, rss0, blocks0), (_, rss1, blocks1) = samples
+    assert int(rss1) - int(rss0) < 1024, f"resident memory grew by {int(rss1) - int(rss0)} kB"
+    assert int(blocks1) - int(blocks0) < 100, f"Python blocks grew by {int(blocks1) - int(blocks0)}"
