@@ -20,12 +20,13 @@ matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from matplotlib.ticker import EngFormatter  # noqa: E402
+from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
 from ftbench.results import HEADLINE_PHASE, Result  # noqa: E402
 
 _SECONDS = EngFormatter(unit="s", places=3, sep=" ")
+_AXIS_SECONDS = EngFormatter(unit="s", sep=" ")
 
 GroupKey = tuple[str, str, str, int, str]
 
@@ -138,17 +139,30 @@ def _phase_table(runs: Sequence[Result]) -> str:
 
 
 def _plot_iterations(runs: Sequence[Result], key: GroupKey, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    low, high = np.inf, 0.0
     for r in runs:
         x = r.seconds()
-        ax.plot(np.arange(1, x.size + 1), x, marker=".", label=r.path_label)
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(_SECONDS)
+        low, high = min(low, float(x.min())), max(high, float(x.max()))
+        ax.plot(
+            np.arange(1, x.size + 1),
+            x,
+            marker="." if x.size <= 200 else "",
+            lw=1,
+            label=r.path_label,
+        )
+    if high > 20 * low:  # several decades: log scale
+        ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(_AXIS_SECONDS)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("measured iteration (warm-up excluded)")
     ax.set_ylabel(f"{HEADLINE_PHASE} time per iteration")
     ax.set_title(_title(key), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -158,7 +172,7 @@ def _plot_phases(runs: Sequence[Result], key: GroupKey, path: Path) -> None:
     phases: list[str] = []
     for r in runs:
         phases += [p for p in r.data["phase_order"] if p not in phases]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
     width = 0.8 / max(len(runs), 1)
     positions = np.arange(len(phases))
     for k, r in enumerate(runs):
@@ -168,11 +182,12 @@ def _plot_phases(runs: Sequence[Result], key: GroupKey, path: Path) -> None:
         ax.bar(positions + (k - (len(runs) - 1) / 2) * width, medians, width, label=r.path_label)
     ax.set_xticks(positions, phases, fontsize=8)
     ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(_SECONDS)
-    ax.set_ylabel("median time")
+    ax.yaxis.set_major_formatter(_AXIS_SECONDS)
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel("median time (log scale)")
     ax.set_title(_title(key), fontsize=9)
     ax.grid(True, axis="y", which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
