@@ -2,8 +2,8 @@
 !>
 !> Every iteration of every driver compares its output with a reference and
 !> records the maximum relative error. The relative error of one element is
-!>   |actual - expected| / |expected|  where expected /= 0,
-!>   |actual|                          where expected == 0 (absolute error),
+!>   |actual - expected| / max(|expected|, floor)  where that denominator > 0,
+!>   |actual|                          where expected == 0 and floor == 0,
 !>   +Inf                              where actual is NaN or infinite and
 !>                                     expected is not the same infinity,
 !> so a NaN can never pass unnoticed (Fortran's MAXVAL skips NaNs).
@@ -30,7 +30,10 @@ module bench_check
     integer :: failed = 0                       !< iterations over the tolerance
   end type check_log
 
-  !> Relative error of each element (elemental; real32 or real64 arrays of any rank).
+  !> check_relative_error(actual, expected [, floor]): relative error of each
+  !> element (elemental; real32 or real64, any rank). `floor` (default 0) is the
+  !> smallest denominator: references smaller than it are compared relative to
+  !> it, so values that cancel to nearly zero do not inflate the error.
   interface check_relative_error
     module procedure relative_error_real32, relative_error_real64
   end interface check_relative_error
@@ -105,18 +108,23 @@ contains
     call json_set(doc, "/correctness/passed", check_passed(log))
   end subroutine check_to_json
 
-  elemental real(real64) function relative_error_real32(actual, expected) result(err)
-    real(real32), intent(in) :: actual    !< computed value
-    real(real32), intent(in) :: expected  !< reference value
-    err = relative_error_real64(real(actual, real64), real(expected, real64))
+  elemental real(real64) function relative_error_real32(actual, expected, floor) result(err)
+    real(real32), intent(in) :: actual           !< computed value
+    real(real32), intent(in) :: expected         !< reference value
+    real(real64), intent(in), optional :: floor  !< smallest denominator (default 0)
+    err = relative_error_real64(real(actual, real64), real(expected, real64), floor)
   end function relative_error_real32
 
-  elemental real(real64) function relative_error_real64(actual, expected) result(err)
-    real(real64), intent(in) :: actual    !< computed value
-    real(real64), intent(in) :: expected  !< reference value
+  elemental real(real64) function relative_error_real64(actual, expected, floor) result(err)
+    real(real64), intent(in) :: actual           !< computed value
+    real(real64), intent(in) :: expected         !< reference value
+    real(real64), intent(in), optional :: floor  !< smallest denominator (default 0)
+    real(real64) :: denominator
+    denominator = abs(expected)
+    if (present(floor)) denominator = max(denominator, floor)
     if (ieee_is_finite(actual) .and. ieee_is_finite(expected)) then
-      if (abs(expected) > 0) then
-        err = abs(actual - expected) / abs(expected)
+      if (denominator > 0) then
+        err = abs(actual - expected) / denominator
       else
         err = abs(actual)
       end if

@@ -11,7 +11,7 @@ module bench_cli
   private
 
   public :: cli_parser, cli_create, cli_add_positional, cli_add_option, cli_add_flag, cli_parse
-  public :: cli_string, cli_integer, cli_given, cli_usage_error
+  public :: cli_string, cli_integer, cli_given, cli_declared, cli_usage_error
 
   !> Exit code for a usage error.
   integer, parameter, public :: cli_usage_exit_code = 2
@@ -175,6 +175,13 @@ contains
     character(len=*), intent(in) :: name  !< "--option"
     cli_given = cli%args(lookup(cli, name))%given
   end function cli_given
+
+  !> True when the program declared `name` (for code shared by several programs).
+  logical function cli_declared(cli, name)
+    type(cli_parser), intent(in) :: cli   !< parser
+    character(len=*), intent(in) :: name  !< positional name or "--option"
+    cli_declared = find(cli, name) /= 0
+  end function cli_declared
 
   !> Print "program: message" and the usage on standard error; exit 2.
   subroutine cli_usage_error(cli, message)

@@ -17,7 +17,7 @@ module bench_run
   private
 
   public :: bench_settings, bench_add_standard_options, bench_read_standard_options
-  public :: bench_results_create, bench_finish, bench_path_join
+  public :: bench_results_create, bench_finish, bench_path_join, bench_fail
 
   !> Version of the results file layout (docs/results-schema.md).
   integer, parameter, public :: bench_schema_version = 1
@@ -130,6 +130,20 @@ contains
       path = trim(directory) // "/" // trim(file)
     end if
   end function bench_path_join
+
+  !> Stop the driver on an error: the failure's first line followed by `hint`
+  !> (how to fix it) on standard error, then any further lines of the failure
+  !> (a Python traceback), and exit code 1. No results file is written.
+  subroutine bench_fail(failure, hint)
+    character(len=*), intent(in) :: failure  !< message from a coupling layer (stat/errmsg)
+    character(len=*), intent(in) :: hint     !< the fix, e.g. "(run `ftbench export`)"; may be ""
+    integer :: newline
+    newline = index(failure, new_line("a"))
+    if (newline == 0) newline = len_trim(failure) + 1
+    write (error_unit, '(a)') trim(failure(1:newline - 1) // " " // hint)
+    if (newline < len_trim(failure)) write (error_unit, '(a)') trim(failure(newline + 1:))
+    stop 1, quiet=.true.
+  end subroutine bench_fail
 
   !> Directory part of a path ("." when there is none).
   function parent_directory(path) result(directory)

@@ -11,7 +11,7 @@
 !> model delete) are recorded with timer_record_once.
 module bench_timer
   use, intrinsic :: iso_fortran_env, only: int64, real64, output_unit
-  use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan
+  use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan, ieee_is_nan
   use coupling_status, only: status_fail
   use bench_json, only: json_document, json_set
   implicit none
@@ -81,12 +81,21 @@ contains
   end subroutine timer_start
 
   !> Stop phase `phase` and record its duration for iteration `iteration`
-  !> (1 .. warmup + ntimes; the first `warmup` are warm-up).
-  subroutine timer_stop(timer, phase, iteration)
+  !> (1 .. warmup + ntimes; the first `warmup` are warm-up). With `add`, the
+  !> duration is added to what the phase already recorded in this iteration
+  !> (for a phase that runs in several pieces).
+  subroutine timer_stop(timer, phase, iteration, add)
     type(phase_timer), intent(inout) :: timer  !< timer
     integer, intent(in) :: phase      !< index into the phase names
     integer, intent(in) :: iteration  !< iteration number, warm-up included
-    timer%seconds(iteration, phase) = timer_now() - timer%started(phase)
+    logical, intent(in), optional :: add  !< add to this iteration's earlier pieces
+    real(real64) :: elapsed
+    elapsed = timer_now() - timer%started(phase)
+    if (present(add)) then
+      if (add .and. .not. ieee_is_nan(timer%seconds(iteration, phase))) &
+        elapsed = elapsed + timer%seconds(iteration, phase)
+    end if
+    timer%seconds(iteration, phase) = elapsed
   end subroutine timer_stop
 
   !> Record the duration of a phase that happens once (e.g. "model load").

@@ -12,17 +12,16 @@
 !> ("tensor deletion"), and the three together ("loop"); the same phases,
 !> check, options and results as benchmarker_large_stride_torch.
 program benchmarker_large_stride_forpy
-  use, intrinsic :: iso_fortran_env, only: real32, real64, int64, error_unit
-  use py_embedding, only: py_object, py_initialize, py_finalize, py_path_append, py_import, &
-                          py_call, py_getattr, py_object_from, py_array_from, py_object_to, &
-                          py_object_destroy, py_version
+  use, intrinsic :: iso_fortran_env, only: real32, real64
+  use py_embedding, only: py_object, py_call, py_array_from, py_object_destroy
+  use embedded_driver, only: embedded_start, embedded_load_model, embedded_finish
   use bench_cli, only: cli_parser, cli_parse, cli_string, cli_integer, cli_add_option, cli_given
   use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
                        bench_results_create, bench_finish, bench_path_join
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
   use bench_check, only: check_log, check_create, check_record
-  use bench_json, only: json_document, json_set, json_set_parsed
+  use bench_json, only: json_document, json_set
   use driver_build_config, only: build_uses_torchscript
   use large_stride_case
   implicit none
@@ -32,12 +31,10 @@ program benchmarker_large_stride_forpy
   type(phase_timer) :: timer
   type(check_log) :: check
   type(json_document) :: doc
-  type(py_object) :: emulator, torch, model, x_array, y_array, arg, value
+  type(py_object) :: emulator, torch, model, x_array, y_array
   real(real32), allocatable, target :: x(:, :), y(:, :)
-  character(len=:), allocatable :: model_dir, module_name, torchscript, variant, text
-  character(len=4096) :: message
-  integer :: n, it, stat
-  integer(int64) :: threads_used
+  character(len=:), allocatable :: model_dir, module_name, torchscript, variant
+  integer :: n, it
   real(real64) :: t0
 
   call large_stride_cli(cli, "benchmarker_large_stride_forpy", "embedded-Python", "python-module", &
@@ -68,38 +65,18 @@ program benchmarker_large_stride_forpy
     call json_set(doc, "/coupling_variant", "python model")
   end if
 
-  call py_initialize()
-  call py_path_append(model_dir)
-  call py_import(emulator, module_name, stat=stat, errmsg=message)
-  if (stat /= 0) call give_up(message, "(the module must be " // &
-                              bench_path_join(model_dir, module_name // ".py") // ")")
-  call py_import(torch, "torch")
-  call json_set(doc, "/environment/torch_version", string_attribute(torch, "__version__"))
-  call json_set(doc, "/environment/python_version", py_version())
-  if (settings%threads > 0) then
-    call py_object_from(arg, settings%threads)
-    call py_call(torch, "set_num_threads", [arg])
-    call py_object_destroy(arg)
-  end if
+  call embedded_start(doc, settings, model_dir, module_name, emulator, torch)
   call timer_create(timer, large_stride_phases, settings%ntimes, settings%warmup)
   call check_create(check, settings%ntimes, settings%warmup, large_stride_tolerance, &
                     large_stride_reference)
 
   t0 = timer_now()
   if (len(torchscript) > 0) then
-    call py_object_from(arg, torchscript)
-    call py_call(emulator, "initialize_ts", [arg], model, stat=stat, errmsg=message)
+    call embedded_load_model(doc, emulator, "initialize_ts", torchscript, model)
   else
-    call py_object_from(arg, variant)
-    call py_call(emulator, "initialize", [arg], model, stat=stat, errmsg=message)
+    call embedded_load_model(doc, emulator, "initialize", variant, model)
   end if
-  call py_object_destroy(arg)
-  if (stat /= 0) call give_up(message, "")
   call timer_record_once(timer, "model load", timer_now() - t0)
-  call py_call(emulator, "metadata", [model], value)
-  call py_object_to(value, text)
-  call py_object_destroy(value)
-  if (len(text) > 2) call json_set_parsed(doc, "/model_metadata", text)
 
   allocate (x(n, n), y(n, n))
   call random_init(repeatable=.true., image_distinct=.true.)
@@ -130,37 +107,7 @@ program benchmarker_large_stride_forpy
   call py_object_destroy(model)
   call timer_record_once(timer, "model delete", timer_now() - t0)
 
-  call py_call(torch, "get_num_threads", result=value)
-  call py_object_to(value, threads_used)
-  call py_object_destroy(value)
-  call json_set(doc, "/threads", threads_used)
-  call py_object_destroy(torch)
-  call py_object_destroy(emulator)
-  call py_finalize()
+  call embedded_finish(doc, emulator, torch)
   call bench_finish(settings, doc, timer, check)
-
-contains
-
-  !> str(getattr(object, name)).
-  function string_attribute(object, name) result(text)
-    type(py_object), intent(in) :: object
-    character(len=*), intent(in) :: name
-    character(len=:), allocatable :: text
-    type(py_object) :: attribute
-    call py_getattr(object, name, attribute)
-    call py_object_to(attribute, text)
-    call py_object_destroy(attribute)
-  end function string_attribute
-
-  !> Print the first line of a failure (its traceback on the following lines) and stop.
-  subroutine give_up(failure, hint)
-    character(len=*), intent(in) :: failure, hint
-    integer :: newline
-    newline = index(failure, new_line("a"))
-    if (newline == 0) newline = len_trim(failure) + 1
-    write (error_unit, '(a)') failure(1:newline - 1) // " " // hint
-    if (newline < len_trim(failure)) write (error_unit, '(a)') trim(failure(newline + 1:))
-    stop 1, quiet=.true.
-  end subroutine give_up
 
 end program benchmarker_large_stride_forpy

@@ -11,14 +11,14 @@
 !> timed once. Exit status: 0 if every check passed, 1 otherwise or on error,
 !> 2 on a usage error.
 program benchmarker_large_stride_torch
-  use, intrinsic :: iso_fortran_env, only: real32, real64, error_unit
+  use, intrinsic :: iso_fortran_env, only: real32, real64
   use torch_coupling, only: torch_model, torch_tensor, torch_model_load, torch_model_forward, &
                             torch_model_delete, torch_model_metadata, torch_tensor_from_array, &
                             torch_tensor_delete, torch_set_num_threads, torch_get_num_threads, &
                             torch_version, torch_kCPU
   use bench_cli, only: cli_parser, cli_parse, cli_string, cli_integer
   use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
-                       bench_results_create, bench_finish, bench_path_join
+                       bench_results_create, bench_finish, bench_path_join, bench_fail
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
   use bench_check, only: check_log, check_create, check_record
@@ -57,11 +57,8 @@ program benchmarker_large_stride_torch
 
   t0 = timer_now()
   call torch_model_load(model, model_file, torch_kCPU, stat=stat, errmsg=message)
-  if (stat /= 0) then
-    write (error_unit, '(a)') trim(message) // " (create the models with `ftbench export`, " // &
-      "or run scripts/run_benchmarks.sh)"
-    stop 1, quiet=.true.
-  end if
+  if (stat /= 0) call bench_fail(message, "(create the models with `ftbench export`, or run " // &
+                                 "scripts/run_benchmarks.sh)")
   call timer_record_once(timer, "model load", timer_now() - t0)
   metadata = torch_model_metadata(model)
 

@@ -15,7 +15,9 @@ import pytest
 import torch
 from torch import nn
 
-from ftbench.export import SPECS, export
+from ftbench.export import export_all
+from ftbench.inputs import write_inputs
+from ftbench.models import wavenet
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -84,8 +86,10 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     }.items():
         torch.jit.save(torch.jit.script(module.eval()), str(directory / name))
     (directory / "corrupt.pt").write_bytes(b"this is not a TorchScript archive\n")
-    for spec in SPECS:
-        export(spec, directory)
+    checkpoint = directory / "wavenet_checkpoint.pt"
+    wavenet.save_checkpoint(wavenet.synthetic_checkpoint(), checkpoint)
+    export_all(directory, checkpoint)
+    write_inputs(directory / "data" / "cgdrag_t42.nc", checkpoint)
     for emulator in (REPO / "models").glob("*.py"):  # the embedded path's Python modules
         shutil.copy(emulator, directory)
     return directory

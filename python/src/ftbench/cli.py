@@ -14,12 +14,46 @@ from pathlib import Path
 
 from ftbench import __version__
 
+DEFAULT_CHECKPOINT = Path("models/wavenet_checkpoint.pt")
+
+
+def _checkpoint(args: argparse.Namespace) -> Path:
+    """The checkpoint to use: --checkpoint, else the default one, written if missing."""
+    from ftbench.models import wavenet
+
+    if args.checkpoint is not None:
+        if not args.checkpoint.exists():
+            raise FileNotFoundError(f"checkpoint {args.checkpoint} does not exist")
+        return args.checkpoint
+    if not DEFAULT_CHECKPOINT.exists():
+        wavenet.save_checkpoint(wavenet.synthetic_checkpoint(), DEFAULT_CHECKPOINT)
+        print(f"wrote synthetic checkpoint: {DEFAULT_CHECKPOINT}")
+    return DEFAULT_CHECKPOINT
+
+
+def _cmd_checkpoint(args: argparse.Namespace) -> None:
+    from ftbench.models import wavenet
+
+    wavenet.save_checkpoint(wavenet.synthetic_checkpoint(), args.out)
+    print(f"wrote synthetic checkpoint: {args.out}")
+
 
 def _cmd_export(args: argparse.Namespace) -> None:
     from ftbench.export import export_all
 
-    for path, written in export_all(args.out, force=args.force, only=args.only or ()):
+    checkpoint = _checkpoint(args)
+    for path, written in export_all(args.out, checkpoint, force=args.force, only=args.only or ()):
         print(f"{'exported' if written else 'up to date'}: {path}")
+
+
+def _cmd_inputs(args: argparse.Namespace) -> None:
+    from ftbench.inputs import is_current, write_inputs
+
+    checkpoint = _checkpoint(args)
+    if not args.force and is_current(args.out, checkpoint):
+        print(f"up to date: {args.out}")
+    else:
+        print(f"wrote inputs and references: {write_inputs(args.out, checkpoint)}")
 
 
 def _cmd_suite(args: argparse.Namespace) -> None:
@@ -50,10 +84,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ftbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    checkpoint_help = (
+        "WaveNet-2 checkpoint in the published layout (default: "
+        f"{DEFAULT_CHECKPOINT}, written with synthetic weights if missing)"
+    )
+    p = sub.add_parser("checkpoint", help="write a synthetic WaveNet-2 checkpoint")
+    p.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT, help="checkpoint file")
+    p.set_defaults(run=_cmd_checkpoint)
+
+    p = sub.add_parser("inputs", help="write the cgdrag inputs and reference outputs (netCDF)")
+    p.add_argument(
+        "--out", type=Path, default=Path("models/data/cgdrag_t42.nc"), help="netCDF file to write"
+    )
+    p.add_argument("--checkpoint", type=Path, help=checkpoint_help)
+    p.add_argument("--force", action="store_true", help="write even if the file is up to date")
+    p.set_defaults(run=_cmd_inputs)
+
     p = sub.add_parser("export", help="export the models to TorchScript (round-trip checked)")
     p.add_argument(
         "--out", type=Path, default=Path("models"), help="models directory (default: models)"
     )
+    p.add_argument("--checkpoint", type=Path, help=checkpoint_help)
     p.add_argument("--force", action="store_true", help="export even files that are up to date")
     p.add_argument("--only", nargs="+", metavar="FILE", help="export only these file names")
     p.set_defaults(run=_cmd_export)

@@ -2,27 +2,30 @@
 
 Every exported file carries ``metadata.json`` as a TorchScript extra file
 (``torch.jit.save(..., _extra_files=...)``): the model name, benchmark,
-variant, dtype, torch version and a hash of the model's source file. The
-direct coupling layer exposes it (``torch_model_metadata``) so results name
-the model they ran, and ``export`` skips a file whose hash is current.
+variant, dtype, format, torch version, a hash of the model's source file and,
+for WaveNet-2, of the checkpoint. The coupling layers expose it so results
+name the model they ran, and ``export`` skips files that are current.
+
+Formats: ``scripted`` (``torch.jit.script``) and ``traced-frozen``
+(``torch.jit.trace`` on example inputs, then ``torch.jit.freeze``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import tempfile
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import torch
 
 from ftbench import __version__
-from ftbench.models import large_stride
+from ftbench.models import large_stride, wavenet
 
 METADATA_FILE = "metadata.json"
 
@@ -36,8 +39,11 @@ class ExportSpec:
         benchmark: benchmark the model belongs to (``large_stride``, ...).
         variant: variant within the benchmark (``loop``, ``vectorized``, ...).
         build: returns the eager model, in eval mode.
-        example_inputs: returns inputs for the round-trip check.
+        example_inputs: returns inputs for tracing and the round-trip check.
         dtype: dtype of the model's inputs and outputs, e.g. ``float32``.
+        source: the module that defines the model (its file is hashed).
+        fmt: ``scripted`` or ``traced-frozen``.
+        extra: more metadata, e.g. the checkpoint's hash.
     """
 
     file_name: str
@@ -46,6 +52,9 @@ class ExportSpec:
     build: Callable[[], torch.nn.Module]
     example_inputs: Callable[[], Sequence[torch.Tensor]]
     dtype: str
+    source: ModuleType
+    fmt: str = "scripted"
+    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def model_name(self) -> str:
@@ -59,24 +68,66 @@ def _large_stride_inputs() -> Sequence[torch.Tensor]:
     return (torch.rand(5, 7, generator=generator).t(),)
 
 
-SPECS: tuple[ExportSpec, ...] = tuple(
-    ExportSpec(
-        file_name=f"large_stride_{variant}_cpu.pt",
-        benchmark="large_stride",
-        variant=variant,
-        build=lambda variant=variant: large_stride.build(variant),
-        example_inputs=_large_stride_inputs,
-        dtype="float32",
-    )
-    for variant in large_stride.VARIANTS
-)
+def _wavenet_inputs() -> Sequence[torch.Tensor]:
+    # 64 columns with column-major strides, as the Fortran drivers pass them.
+    generator = torch.Generator().manual_seed(0)
+    wind = (torch.randn(40, 64, generator=generator, dtype=torch.float64) * 20).t()
+    lat = (torch.rand(1, 64, generator=generator, dtype=torch.float64) * 180 - 90).t()
+    pressure = (1e5 + 1e3 * torch.randn(1, 64, generator=generator, dtype=torch.float64)).t()
+    return (wind, lat, pressure)
+
+
+def specs(checkpoint: Path | None = None) -> tuple[ExportSpec, ...]:
+    """Every file ``export`` writes; WaveNet-2's weights come from ``checkpoint``.
+
+    Without a checkpoint only the large-stride models are listed.
+    """
+    listed = [
+        ExportSpec(
+            file_name=f"large_stride_{variant}_cpu.pt",
+            benchmark="large_stride",
+            variant=variant,
+            build=lambda variant=variant: large_stride.build(variant),
+            example_inputs=_large_stride_inputs,
+            dtype="float32",
+            source=large_stride,
+        )
+        for variant in large_stride.VARIANTS
+    ]
+    if checkpoint is not None:
+        digest = file_sha256(checkpoint)
+        for file_name, fmt in (
+            ("cgdrag_cpu.pt", "scripted"),
+            ("cgdrag_traced_cpu.pt", "traced-frozen"),
+        ):
+            listed.append(
+                ExportSpec(
+                    file_name=file_name,
+                    benchmark="cgdrag",
+                    variant="wavenet2",
+                    build=lambda: wavenet.build(Path(checkpoint)),
+                    example_inputs=_wavenet_inputs,
+                    dtype="float64",
+                    source=wavenet,
+                    fmt=fmt,
+                    extra={"checkpoint": Path(checkpoint).name, "checkpoint_sha256": digest},
+                )
+            )
+    return tuple(listed)
+
+
+SPECS: tuple[ExportSpec, ...] = specs()
+"""The specs that need no checkpoint (the large-stride models)."""
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def source_hash(spec: ExportSpec) -> str:
     """SHA-256 of the source file that defines the model of ``spec``."""
-    module = inspect.getmodule(type(spec.build()))
-    source = Path(inspect.getfile(module)).read_bytes() if module else b""
-    return hashlib.sha256(source).hexdigest()
+    return file_sha256(Path(spec.source.__file__ or ""))
 
 
 def metadata_of(spec: ExportSpec) -> dict[str, str]:
@@ -86,10 +137,11 @@ def metadata_of(spec: ExportSpec) -> dict[str, str]:
         "benchmark": spec.benchmark,
         "variant": spec.variant,
         "dtype": spec.dtype,
-        "format": "torchscript-scripted",
+        "format": f"torchscript-{spec.fmt}",
         "torch_version": torch.__version__,
         "exported_by": f"ftbench {__version__}",
         "source_sha256": source_hash(spec),
+        **spec.extra,
     }
 
 
@@ -109,16 +161,25 @@ class RoundTripError(RuntimeError):
     """The reloaded TorchScript model does not reproduce the eager model."""
 
 
-def export(spec: ExportSpec, directory: Path) -> Path:
-    """Script the model of ``spec``, check a save/load round trip, and write it.
+def _to_torchscript(spec: ExportSpec, eager: torch.nn.Module) -> torch.jit.ScriptModule:
+    if spec.fmt == "scripted":
+        return torch.jit.script(eager)
+    if spec.fmt == "traced-frozen":
+        return torch.jit.freeze(torch.jit.trace(eager, tuple(spec.example_inputs())))
+    raise ValueError(f"{spec.file_name}: unknown TorchScript format {spec.fmt!r}")
 
-    The scripted model is saved to a temporary file in ``directory``, loaded
-    back and run on the example inputs; only if its output equals the eager
-    model's exactly is the file renamed to its final name (so a failed export
-    never leaves a file behind).
+
+def export(spec: ExportSpec, directory: Path) -> Path:
+    """Convert the model of ``spec`` to TorchScript, check a save/load round trip, write it.
+
+    The TorchScript module is saved to a temporary file in ``directory`` and
+    loaded back. Its output on the example inputs must equal the in-memory
+    TorchScript module's exactly, and the eager model's to 1e-12 (relative);
+    only then is the file renamed to its final name, so a failed export never
+    leaves a file behind.
 
     Raises:
-        RoundTripError: the reloaded model's output differs from the eager one.
+        RoundTripError: the reloaded model's output differs.
     """
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / spec.file_name
@@ -126,7 +187,7 @@ def export(spec: ExportSpec, directory: Path) -> Path:
     inputs = spec.example_inputs()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated in 2.13
-        scripted = torch.jit.script(eager)
+        scripted = _to_torchscript(spec, eager)
         fd, temporary = tempfile.mkstemp(prefix=f".{spec.file_name}.", dir=directory)
         os.close(fd)
         try:
@@ -135,8 +196,11 @@ def export(spec: ExportSpec, directory: Path) -> Path:
             loaded = torch.jit.load(temporary)
             with torch.inference_mode():
                 expected = eager(*inputs)
+                in_memory = scripted(*inputs)
                 actual = loaded(*inputs)
-            if not torch.equal(expected, actual):
+            if not torch.equal(in_memory, actual) or not torch.allclose(
+                expected, actual, rtol=1e-12, atol=0.0
+            ):
                 raise RoundTripError(
                     f"{spec.file_name}: the reloaded TorchScript output differs from the eager "
                     f"model (max abs difference {(expected - actual).abs().max().item():.3g})"
@@ -156,23 +220,28 @@ def is_current(spec: ExportSpec, directory: Path) -> bool:
 
 
 def export_all(
-    directory: Path, force: bool = False, only: Sequence[str] = ()
+    directory: Path,
+    checkpoint: Path | None = None,
+    force: bool = False,
+    only: Sequence[str] = (),
 ) -> list[tuple[Path, bool]]:
     """Export every model (or the file names in ``only``) to ``directory``.
 
-    Files exported from the current source and torch version are kept unless
-    ``force``. Returns ``(path, written)`` pairs.
+    WaveNet-2 files are exported only when a ``checkpoint`` is given. Files
+    exported from the current source, checkpoint and torch version are kept
+    unless ``force``. Returns ``(path, written)`` pairs.
 
     Raises:
         ValueError: a name in ``only`` is not a known model file.
         RoundTripError: see :func:`export`.
     """
-    known = {spec.file_name: spec for spec in SPECS}
+    all_specs = specs(checkpoint)
+    known = {spec.file_name: spec for spec in all_specs}
     unknown = sorted(set(only) - set(known))
     if unknown:
         raise ValueError(f"unknown model file(s) {unknown}; known: {sorted(known)}")
     done = []
-    for spec in SPECS:
+    for spec in all_specs:
         if only and spec.file_name not in only:
             continue
         if not force and is_current(spec, directory):

@@ -75,12 +75,53 @@ def large_stride_runs(variant: str, n: int, ntimes: int) -> tuple[Run, ...]:
     )
 
 
+def cgdrag_runs(ntimes: int, columns: int = 8192) -> tuple[Run, ...]:
+    """WaveNet-2 (cgdrag) on ``columns`` columns of the T42 grid through every coupling path:
+    direct (scripted TorchScript, implicit and explicit reshape; traced-frozen),
+    embedded Python with the model built in Python (implicit and explicit
+    reshape) and embedded Python loading the scripted TorchScript file."""
+    common = (str(ntimes),)
+    sized = ("--columns", str(columns))
+    direct, embedded = "benchmarker_cgdrag_torch", "benchmarker_cgdrag_forpy"
+    stem = f"cgdrag_C{columns}"
+    return (
+        Run(f"{stem}_direct", direct, ("{models}", "cgdrag_cpu.pt", *common), sized),
+        Run(
+            f"{stem}_direct_explicit",
+            direct,
+            ("{models}", "cgdrag_cpu.pt", *common),
+            (*sized, "--explicit-reshape"),
+        ),
+        Run(f"{stem}_direct_traced", direct, ("{models}", "cgdrag_traced_cpu.pt", *common), sized),
+        Run(
+            f"{stem}_embedded_python_model",
+            embedded,
+            ("{models}", "cgdrag_emulator", *common),
+            (*sized, "--torchscript", "none"),
+        ),
+        Run(
+            f"{stem}_embedded_python_model_explicit",
+            embedded,
+            ("{models}", "cgdrag_emulator", *common),
+            (*sized, "--torchscript", "none", "--explicit-reshape"),
+        ),
+        Run(
+            f"{stem}_embedded_torchscript",
+            embedded,
+            ("{models}", "cgdrag_emulator", *common),
+            (*sized, "--torchscript", "cgdrag_cpu.pt"),
+        ),
+    )
+
+
 DEFAULT_SUITE: tuple[Run, ...] = (
     # The published sizes: the interpreter-bound loop and the vectorized model.
     *large_stride_runs("loop", 256, 20),
     *large_stride_runs("vectorized", 1024, 100),
     # A 4 x 4 array: what remains is each path's fixed cost per call.
     *large_stride_runs("vectorized", 4, 2000),
+    # WaveNet-2 gravity-wave drag on the whole T42 grid, as MiMA calls it.
+    *cgdrag_runs(20),
 )
 
 

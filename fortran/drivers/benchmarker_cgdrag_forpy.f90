@@ -1,0 +1,159 @@
+!> benchmarker_cgdrag_forpy -- WaveNet-2 gravity-wave drag (MiMA cg_drag) on the T42
+!> grid through the embedded-Python coupling (the forpy path), phase by phase.
+!>
+!> usage: benchmarker_cgdrag_forpy <model-dir> <python-module> <ntimes> [options]
+!>        [--torchscript FILE|none] [--checkpoint FILE] [--explicit-reshape]
+!>        [--alloc-in-loop] [--columns K] [--data FILE]
+!>
+!> The module (e.g. cgdrag_emulator) gives the model from initialize(checkpoint)
+!> (built in Python) or initialize_ts(file) (--torchscript; the default in a
+!> -DUSETS=ON build). Each step passes NumPy views of the arrays (no copy) to
+!> compute_reshape_drag(model, wind, lat, p_surf, Y_out, num_col), once per wind
+!> component. Same phases (cgdrag_phases), check, options and results as
+!> benchmarker_cgdrag_torch.
+program benchmarker_cgdrag_forpy
+  use, intrinsic :: iso_fortran_env, only: real64
+  use py_embedding, only: py_object, py_call, py_object_from, py_array_from, py_object_destroy
+  use embedded_driver, only: embedded_start, embedded_load_model, embedded_finish
+  use bench_cli, only: cli_parser, cli_parse, cli_string, cli_add_option, cli_given
+  use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
+                       bench_results_create, bench_finish, bench_path_join
+  use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
+                         timer_record_once
+  use bench_check, only: check_log, check_create, check_record
+  use bench_json, only: json_document, json_set
+  use driver_build_config, only: build_uses_torchscript
+  use cgdrag_case
+  use cgdrag_phases
+  implicit none
+
+  type(cli_parser) :: cli
+  type(bench_settings) :: settings
+  type(cgdrag_options) :: options
+  type(cgdrag_data), target :: data
+  type(cgdrag_work), target :: work
+  type(phase_timer) :: timer
+  type(check_log) :: check
+  type(json_document) :: doc
+  type(py_object) :: emulator, torch, model, ncol_a, lat_a, psfc_a, u_a, v_a, x_a, y_a
+  character(len=:), allocatable :: model_dir, module_name, torchscript, checkpoint
+  integer :: it, rows
+  real(real64) :: t0
+
+  call cgdrag_cli(cli, "benchmarker_cgdrag_forpy", "embedded-Python", "python-module", &
+                  "module in <model-dir>, e.g. cgdrag_emulator", phased=.true.)
+  call cli_add_option(cli, "--torchscript", "FILE", "load this TorchScript file (in <model-dir>) " // &
+                      "with initialize_ts instead of building the model in Python; 'none' builds it")
+  call cli_add_option(cli, "--checkpoint", "FILE", "checkpoint for initialize (in <model-dir>; " // &
+                      "default wavenet_checkpoint.pt)", "wavenet_checkpoint.pt")
+  call bench_add_standard_options(cli)
+  call cli_parse(cli)
+  call bench_read_standard_options(cli, settings)
+  call cgdrag_read_options(cli, options)
+  model_dir = cli_string(cli, "model-dir")
+  module_name = cli_string(cli, "python-module")
+  checkpoint = bench_path_join(model_dir, cli_string(cli, "--checkpoint"))
+  torchscript = ""
+  if (build_uses_torchscript) torchscript = "cgdrag_cpu.pt"
+  if (cli_given(cli, "--torchscript")) torchscript = cli_string(cli, "--torchscript")
+  if (torchscript == "none") torchscript = ""
+  if (len(torchscript) > 0) torchscript = bench_path_join(model_dir, torchscript)
+
+  call bench_results_create(doc, settings, "cgdrag", "embedded-python", module_name)
+  call json_set(doc, "/coupling_variant", variant_label())
+  if (len(torchscript) > 0) call json_set(doc, "/model_file", torchscript)
+  call cgdrag_read(data, options%data_path, options%columns)
+  call cgdrag_describe(doc, data, options)
+  rows = options%columns / nlon
+
+  call embedded_start(doc, settings, model_dir, module_name, emulator, torch)
+  call timer_create(timer, cgdrag_phase_names, settings%ntimes, settings%warmup)
+  call check_create(check, settings%ntimes, settings%warmup, cgdrag_tolerance, cgdrag_reference)
+
+  t0 = timer_now()
+  if (len(torchscript) > 0) then
+    call embedded_load_model(doc, emulator, "initialize_ts", torchscript, model)
+  else
+    call embedded_load_model(doc, emulator, "initialize", checkpoint, model)
+  end if
+  call timer_record_once(timer, "model load", timer_now() - t0)
+
+  if (.not. options%alloc_in_loop) call cgdrag_allocate(work, options, nlon, rows)
+  do it = 1, settings%warmup + settings%ntimes
+    call timer_start(timer, p_loop)
+
+    call timer_start(timer, p_alloc)
+    if (options%alloc_in_loop) call cgdrag_allocate(work, options, nlon, rows)
+    call timer_stop(timer, p_alloc, it)
+    call cgdrag_poison(work%gwfcng_x, work%gwfcng_y)  ! not timed: the check's safety net
+
+    call timer_start(timer, p_reshape)
+    if (options%explicit_reshape) call cgdrag_reshape_in(work, data%uuu, data%vvv, data%lat, data%psfc)
+    call timer_stop(timer, p_reshape, it)
+
+    call timer_start(timer, p_create)
+    if (options%explicit_reshape) then
+      call py_array_from(u_a, work%u_col)
+      call py_array_from(v_a, work%v_col)
+      call py_array_from(lat_a, work%lat_col)
+      call py_array_from(psfc_a, work%psfc_col)
+      call py_array_from(x_a, work%x_col)
+      call py_array_from(y_a, work%y_col)
+    else
+      call py_array_from(u_a, data%uuu)
+      call py_array_from(v_a, data%vvv)
+      call py_array_from(lat_a, data%lat)
+      call py_array_from(psfc_a, data%psfc)
+      call py_array_from(x_a, work%gwfcng_x)
+      call py_array_from(y_a, work%gwfcng_y)
+    end if
+    call py_object_from(ncol_a, options%columns)
+    call timer_stop(timer, p_create, it)
+
+    call timer_start(timer, p_forward)
+    call py_call(emulator, "compute_reshape_drag", [model, u_a, lat_a, psfc_a, x_a, ncol_a])
+    call py_call(emulator, "compute_reshape_drag", [model, v_a, lat_a, psfc_a, y_a, ncol_a])
+    call timer_stop(timer, p_forward, it)
+
+    call timer_start(timer, p_delete)
+    call py_object_destroy(u_a)
+    call py_object_destroy(v_a)
+    call py_object_destroy(lat_a)
+    call py_object_destroy(psfc_a)
+    call py_object_destroy(x_a)
+    call py_object_destroy(y_a)
+    call py_object_destroy(ncol_a)
+    call timer_stop(timer, p_delete, it)
+
+    call timer_start(timer, p_reshape)
+    if (options%explicit_reshape) call cgdrag_reshape_out(work)
+    call timer_stop(timer, p_reshape, it, add=.true.)
+    call timer_stop(timer, p_loop, it)  ! the check below is not part of the step
+
+    call check_record(check, it, cgdrag_max_error(data, work%gwfcng_x, work%gwfcng_y), &
+                      timer%seconds(it, p_loop), settings%quiet)
+
+    call timer_start(timer, p_loop)
+    call timer_start(timer, p_dealloc)
+    if (options%alloc_in_loop) call cgdrag_deallocate(work)
+    call timer_stop(timer, p_dealloc, it)
+    call timer_stop(timer, p_loop, it, add=.true.)
+  end do
+
+  t0 = timer_now()
+  call py_object_destroy(model)
+  call timer_record_once(timer, "model delete", timer_now() - t0)
+
+  call embedded_finish(doc, emulator, torch)
+  call bench_finish(settings, doc, timer, check)
+
+contains
+
+  function variant_label() result(label)
+    character(len=:), allocatable :: label
+    label = merge("torchscript ", "python model", len(torchscript) > 0)
+    label = trim(label) // ", " // merge("explicit reshape", "implicit reshape", options%explicit_reshape)
+    if (options%alloc_in_loop) label = label // ", alloc in loop"
+  end function variant_label
+
+end program benchmarker_cgdrag_forpy

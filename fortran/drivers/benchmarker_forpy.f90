@@ -1,0 +1,112 @@
+!> benchmarker_forpy -- the published MiMA-style driver: N calls of cg_drag_ML
+!> (cg_drag_forpy_mod, embedded-Python coupling) on the whole T42 grid.
+!>
+!> usage: benchmarker_forpy <model-dir> <python-module> <N> [options]
+!>        [--torchscript FILE|none] [--checkpoint FILE]
+!>
+!> Each call computes the drag of both wind components; its output is checked
+!> against the Python references. Prints the total and per-call time and the
+!> usual summary (phase "loop" = one cg_drag_ML call).
+program benchmarker_forpy
+  use, intrinsic :: iso_fortran_env, only: real64, int64, output_unit
+  use py_embedding, only: py_object, py_import, py_call, py_getattr, py_object_from, &
+                          py_object_to, py_object_destroy, py_version
+  use cg_drag_forpy_mod, only: cg_drag_ML_init, cg_drag_ML, cg_drag_ML_end
+  use bench_cli, only: cli_parser, cli_parse, cli_string, cli_add_option, cli_given
+  use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
+                       bench_results_create, bench_finish, bench_path_join, bench_fail
+  use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
+                         timer_record_once
+  use bench_check, only: check_log, check_create, check_record
+  use bench_json, only: json_document, json_set
+  use driver_build_config, only: build_uses_torchscript
+  use cgdrag_case
+  implicit none
+
+  type(cli_parser) :: cli
+  type(bench_settings) :: settings
+  type(cgdrag_options) :: options
+  type(cgdrag_data), target :: data
+  type(phase_timer) :: timer
+  type(check_log) :: check
+  type(json_document) :: doc
+  type(py_object) :: torch, value
+  real(dp), allocatable, target :: gwfcng_x(:, :, :), gwfcng_y(:, :, :)
+  character(len=:), allocatable :: model_dir, module_name, torchscript, checkpoint, text
+  character(len=8192) :: message
+  integer :: it, stat
+  integer(int64) :: threads_used
+  real(real64) :: t0
+
+  call cgdrag_cli(cli, "benchmarker_forpy", "embedded-Python (MiMA cg_drag_ML)", "python-module", &
+                  "module in <model-dir>, e.g. cgdrag_emulator", phased=.false.)
+  call cli_add_option(cli, "--torchscript", "FILE", "load this TorchScript file (in <model-dir>) " // &
+                      "with initialize_ts instead of building the model in Python; 'none' builds it")
+  call cli_add_option(cli, "--checkpoint", "FILE", "checkpoint for initialize (in <model-dir>; " // &
+                      "default wavenet_checkpoint.pt)", "wavenet_checkpoint.pt")
+  call bench_add_standard_options(cli)
+  call cli_parse(cli)
+  call bench_read_standard_options(cli, settings)
+  call cgdrag_read_options(cli, options)
+  model_dir = cli_string(cli, "model-dir")
+  module_name = cli_string(cli, "python-module")
+  checkpoint = bench_path_join(model_dir, cli_string(cli, "--checkpoint"))
+  torchscript = ""
+  if (build_uses_torchscript) torchscript = "cgdrag_cpu.pt"
+  if (cli_given(cli, "--torchscript")) torchscript = cli_string(cli, "--torchscript")
+  if (torchscript == "none") torchscript = ""
+  if (len(torchscript) > 0) torchscript = bench_path_join(model_dir, torchscript)
+
+  call bench_results_create(doc, settings, "cgdrag", "embedded-python", module_name)
+  call json_set(doc, "/coupling_variant", merge("torchscript, MiMA cg_drag_ML ", &
+                                                "python model, MiMA cg_drag_ML", len(torchscript) > 0))
+  if (len(torchscript) > 0) call json_set(doc, "/model_file", torchscript)
+  call cgdrag_read(data, options%data_path, options%columns)
+  call cgdrag_describe(doc, data, options)
+  call timer_create(timer, [character(len=4) :: "loop"], settings%ntimes, settings%warmup)
+  call check_create(check, settings%ntimes, settings%warmup, cgdrag_tolerance, cgdrag_reference)
+  allocate (gwfcng_x, gwfcng_y, mold=data%uuu)
+
+  t0 = timer_now()
+  if (len(torchscript) > 0) then
+    call cg_drag_ML_init(model_dir, module_name, torchscript=torchscript, stat=stat, errmsg=message)
+  else
+    call cg_drag_ML_init(model_dir, module_name, checkpoint=checkpoint, stat=stat, errmsg=message)
+  end if
+  if (stat /= 0) call bench_fail(message, "")
+  call timer_record_once(timer, "model load", timer_now() - t0)
+  call py_import(torch, "torch")
+  if (settings%threads > 0) then
+    call py_object_from(value, settings%threads)
+    call py_call(torch, "set_num_threads", [value])
+    call py_object_destroy(value)
+  end if
+
+  do it = 1, settings%warmup + settings%ntimes
+    call cgdrag_poison(gwfcng_x, gwfcng_y)
+    call timer_start(timer, 1)
+    call cg_drag_ML(data%uuu, data%vvv, data%psfc, data%lat, gwfcng_x, gwfcng_y)
+    call timer_stop(timer, 1, it)
+    call check_record(check, it, cgdrag_max_error(data, gwfcng_x, gwfcng_y), timer%seconds(it, 1), &
+                      settings%quiet)
+  end do
+
+  call py_getattr(torch, "__version__", value)
+  call py_object_to(value, text)
+  call py_object_destroy(value)
+  call json_set(doc, "/environment/torch_version", text)
+  call json_set(doc, "/environment/python_version", py_version())
+  call py_call(torch, "get_num_threads", result=value)
+  call py_object_to(value, threads_used)
+  call py_object_destroy(value)
+  call json_set(doc, "/threads", threads_used)
+  call py_object_destroy(torch)
+  t0 = timer_now()
+  call cg_drag_ML_end()
+  call timer_record_once(timer, "model delete", timer_now() - t0)
+
+  write (output_unit, '(a, i0, a, es11.4, a, es11.4, a)') "cg_drag_ML: ", settings%ntimes, &
+    " calls after the warm-up, total ", sum(timer%seconds(settings%warmup + 1:, 1)), &
+    " s, per call ", sum(timer%seconds(settings%warmup + 1:, 1)) / settings%ntimes, " s"
+  call bench_finish(settings, doc, timer, check)
+end program benchmarker_forpy

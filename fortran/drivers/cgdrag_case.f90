@@ -1,0 +1,213 @@
+!> cgdrag_case -- what the WaveNet-2 (cgdrag) drivers of every coupling path share:
+!> the grid, the netCDF inputs and references, the command line and the check.
+!>
+!> Data: a netCDF file written by `ftbench inputs` (docs/cgdrag.md) with the
+!> MiMA-like T42 fields uuu, vvv (lon, lat, lev) in m/s, psfc (lon, lat) in Pa,
+!> lat (lat) in degrees, and WaveNet-2's reference drag gwfu_ref, gwfv_ref
+!> (lon, lat, lev) in m/s^2, all float64. Columns are numbered in Fortran order
+!> (column c = i + nlon*(j-1)), so the model input (ncol, nlev) is the 3-D
+!> field viewed or copied column-major.
+module cgdrag_case
+  use, intrinsic :: iso_fortran_env, only: real64
+  use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan
+  use netcdf, only: nf90_open, nf90_close, nf90_inq_varid, nf90_get_var, nf90_inquire_variable, &
+                    nf90_inquire_dimension, nf90_strerror, nf90_nowrite, nf90_noerr, nf90_get_att, &
+                    nf90_global, nf90_inquire_attribute
+  use coupling_status, only: status_fail
+  use bench_cli, only: cli_parser, cli_create, cli_add_positional, cli_add_option, cli_add_flag, &
+                       cli_string, cli_integer, cli_given, cli_declared, cli_usage_error
+  use bench_check, only: check_relative_error
+  use bench_json, only: json_document, json_set
+  use bench_run, only: bench_path_join
+  implicit none
+  private
+
+  public :: cgdrag_data, cgdrag_read, cgdrag_cli, cgdrag_read_options, cgdrag_options
+  public :: cgdrag_max_error, cgdrag_describe, cgdrag_poison
+
+  integer, parameter, public :: nlon = 128  !< longitudes of the T42 grid
+  integer, parameter, public :: nlat = 64   !< Gaussian latitudes of the T42 grid
+  integer, parameter, public :: nlev = 40   !< vertical levels (1 = top)
+  integer, parameter, public :: dp = real64 !< the model's kind (float64)
+  !> Largest relative error that passes (float64 through libtorch vs Python).
+  real(dp), parameter, public :: cgdrag_tolerance = 1.0e-10_dp
+  !> References below this fraction of the field's largest |value| are compared
+  !> relative to that fraction (values that cancel to nearly 0 would inflate it).
+  real(dp), parameter, public :: cgdrag_floor_fraction = 1.0e-6_dp
+  character(len=*), parameter, public :: cgdrag_reference = &
+    "WaveNet-2 drag of both wind components computed in Python (eager, float64); " // &
+    "relative error with a floor of 1e-6 * max|reference| per component"
+
+  !> Inputs and references on the first `nlat_used` latitude rows of the grid.
+  type :: cgdrag_data
+    real(dp), allocatable :: uuu(:, :, :)       !< zonal wind (lon, lat, lev), m/s
+    real(dp), allocatable :: vvv(:, :, :)       !< meridional wind (lon, lat, lev), m/s
+    real(dp), allocatable :: psfc(:, :)         !< surface pressure (lon, lat), Pa
+    real(dp), allocatable :: lat(:, :)          !< latitude (lon, lat), degrees
+    real(dp), allocatable :: gwfu_ref(:, :, :)  !< reference drag from uuu, m/s^2
+    real(dp), allocatable :: gwfv_ref(:, :, :)  !< reference drag from vvv, m/s^2
+    character(len=:), allocatable :: path       !< file read
+    character(len=:), allocatable :: checkpoint_sha256  !< checkpoint of the references
+  end type cgdrag_data
+
+  !> Options every cgdrag driver takes besides the standard ones.
+  type :: cgdrag_options
+    character(len=:), allocatable :: data_path  !< --data, default <model-dir>/data/cgdrag_t42.nc
+    integer :: columns = nlon * nlat            !< --columns: first columns of the grid used
+    logical :: explicit_reshape = .false.       !< --explicit-reshape
+    logical :: alloc_in_loop = .false.          !< --alloc-in-loop
+  end type cgdrag_options
+
+contains
+
+  !> Start the command line `<model-dir> <model> <ntimes>` of a phased cgdrag driver,
+  !> with --data, --columns, --explicit-reshape and --alloc-in-loop.
+  subroutine cgdrag_cli(cli, program, path, model_name, model_help, phased)
+    type(cli_parser), intent(out) :: cli        !< new parser
+    character(len=*), intent(in) :: program     !< driver name
+    character(len=*), intent(in) :: path        !< coupling path, for the description
+    character(len=*), intent(in) :: model_name  !< name of the second positional argument
+    character(len=*), intent(in) :: model_help  !< its description
+    logical, intent(in) :: phased               !< add --explicit-reshape and --alloc-in-loop
+    call cli_create(cli, program, "Time WaveNet-2 gravity-wave drag (MiMA cg_drag, Espinosa et " // &
+                    "al. 2022) on a T42 grid through the " // path // " coupling.")
+    call cli_add_positional(cli, "model-dir", "directory holding the model (and data/)")
+    call cli_add_positional(cli, model_name, model_help)
+    call cli_add_positional(cli, "ntimes", "measured steps (after the warm-up)")
+    call cli_add_option(cli, "--data", "FILE", "netCDF inputs and references (default: " // &
+                        "<model-dir>/data/cgdrag_t42.nc, written by `ftbench inputs`)")
+    call cli_add_option(cli, "--columns", "K", "use the first K columns: a multiple of 128, " // &
+                        "at most 8192 (default 8192, the whole grid)", "8192")
+    if (phased) then
+      call cli_add_flag(cli, "--explicit-reshape", "copy the 3-D fields into (columns, 40) " // &
+                        "arrays instead of viewing them as such (zero-copy)")
+      call cli_add_flag(cli, "--alloc-in-loop", "allocate and free the step's arrays in " // &
+                        "every step instead of once")
+    end if
+  end subroutine cgdrag_cli
+
+  !> Read the options declared by cgdrag_cli from a parsed command line.
+  subroutine cgdrag_read_options(cli, options)
+    type(cli_parser), intent(in) :: cli           !< parsed command line
+    type(cgdrag_options), intent(out) :: options  !< values
+    options%data_path = cli_string(cli, "--data")
+    if (len(options%data_path) == 0) &
+      options%data_path = bench_path_join(cli_string(cli, "model-dir"), "data/cgdrag_t42.nc")
+    options%columns = cli_integer(cli, "--columns", minimum=nlon)
+    if (mod(options%columns, nlon) /= 0 .or. options%columns > nlon * nlat) &
+      call cli_usage_error(cli, "--columns must be a multiple of 128 between 128 and 8192")
+    options%explicit_reshape = .false.
+    options%alloc_in_loop = .false.
+    if (cli_declared(cli, "--explicit-reshape")) options%explicit_reshape = cli_given(cli, "--explicit-reshape")
+    if (cli_declared(cli, "--alloc-in-loop")) options%alloc_in_loop = cli_given(cli, "--alloc-in-loop")
+  end subroutine cgdrag_read_options
+
+  !> Read inputs and references from a netCDF file written by `ftbench inputs`,
+  !> keeping the first `columns / 128` latitude rows. Stops with one line naming
+  !> the file and the fix on any error (missing file, variable or shape).
+  subroutine cgdrag_read(data, path, columns)
+    type(cgdrag_data), intent(out) :: data  !< fields read
+    character(len=*), intent(in) :: path    !< netCDF file
+    integer, intent(in) :: columns          !< columns to keep (multiple of 128)
+    real(dp), allocatable :: full3(:, :, :), full2(:, :), lat1(:)
+    integer :: ncid, rows, j, length
+    rows = columns / nlon
+    data%path = path
+    call nc_check(nf90_open(path, nf90_nowrite, ncid), "cannot open", &
+                  " (write it with `ftbench inputs`, or run scripts/run_benchmarks.sh)")
+    allocate (full3(nlon, nlat, nlev), full2(nlon, nlat), lat1(nlat))
+    call read_field(ncid, "uuu", full3)
+    data%uuu = full3(:, 1:rows, :)
+    call read_field(ncid, "vvv", full3)
+    data%vvv = full3(:, 1:rows, :)
+    call read_field(ncid, "gwfu_ref", full3)
+    data%gwfu_ref = full3(:, 1:rows, :)
+    call read_field(ncid, "gwfv_ref", full3)
+    data%gwfv_ref = full3(:, 1:rows, :)
+    call read_field(ncid, "psfc", full2)
+    data%psfc = full2(:, 1:rows)
+    call read_field(ncid, "lat", lat1)
+    allocate (data%lat(nlon, rows))
+    do j = 1, rows
+      data%lat(:, j) = lat1(j)
+    end do
+    call nc_check(nf90_inquire_attribute(ncid, nf90_global, "checkpoint_sha256", len=length), &
+                  "no global attribute checkpoint_sha256 in", " (rewrite it with `ftbench inputs`)")
+    allocate (character(len=length) :: data%checkpoint_sha256)
+    call nc_check(nf90_get_att(ncid, nf90_global, "checkpoint_sha256", data%checkpoint_sha256), &
+                  "cannot read checkpoint_sha256 from", "")
+    call nc_check(nf90_close(ncid), "cannot close", "")
+
+  contains
+
+    subroutine nc_check(code, what, hint)
+      integer, intent(in) :: code
+      character(len=*), intent(in) :: what, hint
+      if (code /= nf90_noerr) call status_fail("cgdrag_read", what // " '" // path // "': " // &
+                                               trim(nf90_strerror(code)) // hint)
+    end subroutine nc_check
+
+    subroutine read_field(ncid, name, values)
+      integer, intent(in) :: ncid
+      character(len=*), intent(in) :: name
+      real(dp), intent(out) :: values(..)
+      integer :: varid, ndims, dimids(8), d, extent
+      call nc_check(nf90_inq_varid(ncid, name, varid), "no variable " // name // " in", &
+                    " (rewrite it with `ftbench inputs`)")
+      call nc_check(nf90_inquire_variable(ncid, varid, ndims=ndims, dimids=dimids), &
+                    "cannot inquire " // name // " in", "")
+      if (ndims /= rank(values)) call status_fail("cgdrag_read", "variable " // name // " in '" // &
+                                                  path // "' has the wrong rank")
+      do d = 1, ndims
+        call nc_check(nf90_inquire_dimension(ncid, dimids(d), len=extent), "cannot inquire " // &
+                      name // " in", "")
+        if (extent /= size(values, d)) call status_fail("cgdrag_read", "variable " // name // &
+          " in '" // path // "' does not have the T42 shape (128 lon, 64 lat, 40 lev)")
+      end do
+      select rank (values)
+      rank (1)
+        call nc_check(nf90_get_var(ncid, varid, values), "cannot read " // name // " from", "")
+      rank (2)
+        call nc_check(nf90_get_var(ncid, varid, values), "cannot read " // name // " from", "")
+      rank (3)
+        call nc_check(nf90_get_var(ncid, varid, values), "cannot read " // name // " from", "")
+      end select
+    end subroutine read_field
+
+  end subroutine cgdrag_read
+
+  !> Set outputs to NaN so that a step that writes nothing fails the check.
+  subroutine cgdrag_poison(gwfcng_x, gwfcng_y)
+    real(dp), intent(out) :: gwfcng_x(:, :, :)  !< drag from uuu
+    real(dp), intent(out) :: gwfcng_y(:, :, :)  !< drag from vvv
+    gwfcng_x = ieee_value(0.0_dp, ieee_quiet_nan)
+    gwfcng_y = gwfcng_x
+  end subroutine cgdrag_poison
+
+  !> Largest relative error of both drag components against the references
+  !> (floor: cgdrag_floor_fraction * max|reference| of each component).
+  real(dp) function cgdrag_max_error(data, gwfcng_x, gwfcng_y) result(worst)
+    type(cgdrag_data), intent(in) :: data       !< references
+    real(dp), intent(in) :: gwfcng_x(:, :, :)   !< drag from uuu
+    real(dp), intent(in) :: gwfcng_y(:, :, :)   !< drag from vvv
+    real(dp) :: floor_x, floor_y
+    floor_x = cgdrag_floor_fraction * maxval(abs(data%gwfu_ref))
+    floor_y = cgdrag_floor_fraction * maxval(abs(data%gwfv_ref))
+    worst = max(maxval(check_relative_error(gwfcng_x, data%gwfu_ref, floor_x)), &
+                maxval(check_relative_error(gwfcng_y, data%gwfv_ref, floor_y)))
+  end function cgdrag_max_error
+
+  !> Sizes, dtype, device and data file of the run, into the results document.
+  subroutine cgdrag_describe(doc, data, options)
+    type(json_document), intent(in) :: doc       !< results document
+    type(cgdrag_data), intent(in) :: data        !< data read
+    type(cgdrag_options), intent(in) :: options  !< cgdrag options
+    call json_set(doc, "/sizes/columns", options%columns)
+    call json_set(doc, "/sizes/levels", nlev)
+    call json_set(doc, "/dtype", "float64")
+    call json_set(doc, "/device", "cpu")
+    call json_set(doc, "/data_file", data%path)
+    call json_set(doc, "/data_checkpoint_sha256", data%checkpoint_sha256)
+  end subroutine cgdrag_describe
+
+end module cgdrag_case

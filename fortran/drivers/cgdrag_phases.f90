@@ -1,0 +1,79 @@
+!> cgdrag_phases -- the phases and work arrays of the phased cgdrag drivers
+!> (benchmarker_cgdrag_torch, benchmarker_cgdrag_forpy), so both time exactly
+!> the same array work around their coupling calls.
+!>
+!> Phases of one step (docs/cgdrag.md):
+!>   array allocation    allocate the outputs (and, with --explicit-reshape, the
+!>                       (ncol, 40) work arrays): only with --alloc-in-loop,
+!>                       otherwise done once before the loop;
+!>   reshape             --explicit-reshape: copy winds, latitude and pressure
+!>                       into (ncol, ...) arrays before the forward and the drag
+!>                       back into (lon, lat, lev) after it; empty otherwise;
+!>   tensor creation     wrap the arrays for the model (no copy);
+!>   forward             two forwards, one per wind component;
+!>   tensor deletion     release the wrappers;
+!>   array deallocation  free what "array allocation" allocated (--alloc-in-loop);
+!>   loop                the whole step.
+module cgdrag_phases
+  use cgdrag_case, only: dp, nlev, cgdrag_options
+  implicit none
+  private
+
+  public :: cgdrag_work, cgdrag_allocate, cgdrag_deallocate, cgdrag_reshape_in, cgdrag_reshape_out
+
+  character(len=18), parameter, public :: cgdrag_phase_names(7) = [character(len=18) :: &
+    "array allocation", "reshape", "tensor creation", "forward", "tensor deletion", &
+    "array deallocation", "loop"]
+  integer, parameter, public :: p_alloc = 1, p_reshape = 2, p_create = 3, p_forward = 4, &
+                                p_delete = 5, p_dealloc = 6, p_loop = 7
+
+  !> Arrays of one step: the 3-D outputs and, for --explicit-reshape, (ncol, ...) copies.
+  type :: cgdrag_work
+    real(dp), allocatable :: gwfcng_x(:, :, :), gwfcng_y(:, :, :)  !< drag (lon, lat, lev)
+    real(dp), allocatable :: u_col(:, :), v_col(:, :)              !< winds (ncol, nlev)
+    real(dp), allocatable :: lat_col(:, :), psfc_col(:, :)         !< (ncol, 1)
+    real(dp), allocatable :: x_col(:, :), y_col(:, :)              !< drag (ncol, nlev)
+  end type cgdrag_work
+
+contains
+
+  !> Allocate the step's arrays for a (nlon_used, nlat_used) grid.
+  subroutine cgdrag_allocate(work, options, nlon_used, nlat_used)
+    type(cgdrag_work), intent(inout) :: work
+    type(cgdrag_options), intent(in) :: options
+    integer, intent(in) :: nlon_used, nlat_used
+    integer :: ncol
+    ncol = nlon_used * nlat_used
+    allocate (work%gwfcng_x(nlon_used, nlat_used, nlev), work%gwfcng_y(nlon_used, nlat_used, nlev))
+    if (options%explicit_reshape) then
+      allocate (work%u_col(ncol, nlev), work%v_col(ncol, nlev), work%x_col(ncol, nlev), &
+                work%y_col(ncol, nlev), work%lat_col(ncol, 1), work%psfc_col(ncol, 1))
+    end if
+  end subroutine cgdrag_allocate
+
+  !> Free what cgdrag_allocate allocated.
+  subroutine cgdrag_deallocate(work)
+    type(cgdrag_work), intent(inout) :: work
+    if (allocated(work%gwfcng_x)) deallocate (work%gwfcng_x, work%gwfcng_y)
+    if (allocated(work%u_col)) deallocate (work%u_col, work%v_col, work%x_col, work%y_col, &
+                                           work%lat_col, work%psfc_col)
+  end subroutine cgdrag_deallocate
+
+  !> --explicit-reshape, before the forward: copy the inputs into column arrays.
+  subroutine cgdrag_reshape_in(work, uuu, vvv, lat, psfc)
+    type(cgdrag_work), intent(inout) :: work
+    real(dp), intent(in) :: uuu(:, :, :), vvv(:, :, :), lat(:, :), psfc(:, :)
+    work%u_col = reshape(uuu, shape(work%u_col))
+    work%v_col = reshape(vvv, shape(work%v_col))
+    work%lat_col = reshape(lat, shape(work%lat_col))
+    work%psfc_col = reshape(psfc, shape(work%psfc_col))
+  end subroutine cgdrag_reshape_in
+
+  !> --explicit-reshape, after the forward: copy the drag back into (lon, lat, lev).
+  subroutine cgdrag_reshape_out(work)
+    type(cgdrag_work), intent(inout) :: work
+    work%gwfcng_x = reshape(work%x_col, shape(work%gwfcng_x))
+    work%gwfcng_y = reshape(work%y_col, shape(work%gwfcng_y))
+  end subroutine cgdrag_reshape_out
+
+end module cgdrag_phases

@@ -1,0 +1,104 @@
+"""Embedded-Python emulator module for WaveNet-2 gravity-wave drag (MiMA cg_drag, forpy path).
+
+The cgdrag drivers and ``cg_drag_forpy_mod`` put this directory on ``sys.path``,
+import this module by name and call, with the published signatures:
+
+* ``initialize(path_weights_stats=None)`` -> WaveNet-2 built in Python from a
+  checkpoint in the published layout (``{"weights", "means", "stds"}``), or
+  from the synthetic weights when None;
+* ``initialize_ts(path)`` -> WaveNet-2 loaded from a TorchScript file;
+* ``compute_reshape_drag(model, wind, lat, p_surf, Y_out, num_col)`` every
+  step and wind component;
+* ``metadata(model)`` -> JSON text describing the model, for results files.
+
+All arrays are float64 NumPy arrays that wrap the caller's Fortran arrays
+without copying (Fortran order): ``wind`` and ``Y_out`` are (lon, lat, 40) or
+already (num_col, 40), ``lat`` (degrees) and ``p_surf`` (Pa) are (lon, lat) or
+(num_col, 1). They are viewed as columns (column c = i + nlon*(j-1)), never
+copied: a layout that would need a copy raises ValueError instead.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ftbench.export import file_sha256
+from ftbench.models import wavenet
+
+_METADATA: dict[int, dict[str, str]] = {}
+
+
+def initialize(path_weights_stats: str | None = None) -> torch.nn.Module:
+    """WaveNet-2 in eval mode from a checkpoint file, or the synthetic weights if None.
+
+    Raises:
+        FileNotFoundError: the checkpoint does not exist.
+        ValueError, RuntimeError: the file is not a WaveNet-2 checkpoint.
+    """
+    path = Path(path_weights_stats) if path_weights_stats else None
+    model = wavenet.build(path)
+    _METADATA[id(model)] = {
+        "model": "cgdrag_wavenet2",
+        "benchmark": "cgdrag",
+        "variant": "wavenet2",
+        "dtype": "float64",
+        "format": "python-eager",
+        "torch_version": torch.__version__,
+        "checkpoint": path.name if path else "synthetic",
+        "checkpoint_sha256": file_sha256(path) if path else "",
+    }
+    return model
+
+
+def initialize_ts(path: str) -> torch.jit.ScriptModule:
+    """WaveNet-2 from a TorchScript file (``ftbench export``), in eval mode, with its metadata.
+
+    Raises:
+        ValueError: the file does not exist or is not TorchScript.
+    """
+    extra = {"metadata.json": ""}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated in 2.13
+        model = torch.jit.load(path, _extra_files=extra).eval()
+    _METADATA[id(model)] = json.loads(extra["metadata.json"]) if extra["metadata.json"] else {}
+    return model
+
+
+def metadata(model: torch.nn.Module) -> str:
+    """JSON text describing ``model`` (``"{}"`` for a model this module did not create)."""
+    return json.dumps(_METADATA.get(id(model), {}))
+
+
+def _columns(array: np.ndarray, num_col: int) -> torch.Tensor:
+    """A (num_col, k) tensor viewing ``array`` in Fortran column order, never a copy."""
+    return torch.from_numpy(np.reshape(array, (num_col, -1), order="F", copy=False))
+
+
+def compute_reshape_drag(
+    model: torch.nn.Module,
+    wind: np.ndarray,
+    lat: np.ndarray,
+    p_surf: np.ndarray,
+    Y_out: np.ndarray,  # noqa: N803 (the published name)
+    num_col: int,
+) -> None:
+    """Write WaveNet-2's drag for ``wind`` into ``Y_out`` in place.
+
+    Args:
+        model: from ``initialize`` or ``initialize_ts``.
+        wind: float64 (lon, lat, 40) or (num_col, 40), m/s.
+        lat: float64 (lon, lat) or (num_col, 1), degrees.
+        p_surf: float64 (lon, lat) or (num_col, 1), Pa.
+        Y_out: float64 like ``wind``, overwritten with the drag in m/s^2.
+        num_col: number of columns (lon * lat).
+    Raises:
+        ValueError: an array cannot be viewed as (num_col, k) without a copy.
+    """
+    with torch.inference_mode():
+        drag = model(_columns(wind, num_col), _columns(lat, num_col), _columns(p_surf, num_col))
+        _columns(Y_out, num_col).copy_(drag)

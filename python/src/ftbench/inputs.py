@@ -1,0 +1,184 @@
+"""MiMA-like inputs and reference outputs for the WaveNet-2 (cgdrag) benchmark.
+
+The grid is MiMA's T42 Gaussian grid: 128 longitudes x 64 Gaussian latitudes x
+40 levels (level 1 at the top, as in MiMA/FMS). Fields, all float64:
+
+* ``uuu``, ``vvv`` (lev, lat, lon) in m/s: zonal and meridional wind with
+  subtropical jets near 200 hPa, a stratospheric polar-night jet, an equatorial
+  QBO-like shear in the stratosphere, planetary waves 1-3 and Gaussian noise;
+* ``psfc`` (lat, lon) in Pa: about 1e5 with large-scale and random variation;
+* ``lat`` (lat) in degrees at the Gaussian points (roots of the Legendre
+  polynomial of degree 64, numpy.polynomial.legendre.leggauss);
+* ``gwfu_ref``, ``gwfv_ref`` (lev, lat, lon) in m/s^2: WaveNet-2's drag for
+  ``uuu`` and ``vvv``, computed in Python (eager PyTorch, float64).
+
+Files are netCDF-4 (the climate community's format; read in Fortran with
+netcdf-fortran). netCDF stores dimensions C-first, so Fortran sees
+``uuu(lon, lat, lev)``. Columns are numbered as in Fortran: column
+``c = i + 128 (j - 1)`` is longitude ``i`` and latitude ``j``, so the (8192, 40)
+model input is ``uuu`` reshaped in Fortran order. See docs/cgdrag.md.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import netCDF4
+import numpy as np
+import torch
+
+from ftbench import __version__
+from ftbench.export import file_sha256
+from ftbench.models import wavenet
+
+N_LON, N_LAT, N_LEV = 128, 64, wavenet.N_LEVELS
+INPUT_SEED = 42
+
+
+def gaussian_latitudes(n: int = N_LAT) -> np.ndarray:
+    """Gaussian latitudes in degrees, south to north (arcsin of the Gauss-Legendre nodes)."""
+    nodes, _ = np.polynomial.legendre.leggauss(n)
+    return np.degrees(np.arcsin(nodes))
+
+
+def full_levels(n: int = N_LEV) -> np.ndarray:
+    """Pressure of the full levels in Pa, top (0.5 hPa) to bottom (1000 hPa), log-spaced."""
+    return np.geomspace(50.0, 1.0e5, n)
+
+
+def synthetic_fields(seed: int = INPUT_SEED) -> dict[str, np.ndarray]:
+    """Winds (lon, lat, lev), surface pressure (lon, lat) and latitudes (lat), in Fortran order.
+
+    Arrays are float64 with shape (128, 64, 40), (128, 64) and (64,).
+    """
+    rng = np.random.default_rng(seed)
+    lat = gaussian_latitudes()
+    lon = np.linspace(0.0, 360.0, N_LON, endpoint=False)
+    height = -7.0 * np.log(full_levels() / 1.0e5)  # log-pressure height, km
+    la, lo, z = np.meshgrid(np.radians(lat), np.radians(lon), height, indexing="ij")
+    la, lo, z = (np.moveaxis(a, 0, 1) for a in (la, lo, z))  # (lon, lat, lev)
+    phi = np.degrees(la)
+    jets = 30.0 * np.exp(-(((np.abs(phi) - 35.0) / 12.0) ** 2) - ((z - 12.0) / 6.0) ** 2)
+    polar_night = 60.0 * np.exp(-(((phi + 60.0) / 12.0) ** 2) - ((z - 40.0) / 12.0) ** 2)
+    qbo = 25.0 * np.sin(2 * np.pi * z / 14.0) * np.exp(-((phi / 12.0) ** 2)) * (z > 17)
+    waves = sum(
+        (5.0 / k) * np.cos(k * lo + rng.uniform(0, 2 * np.pi)) * np.cos(la) ** 2 for k in (1, 2, 3)
+    )
+    uuu = jets + polar_night + qbo + waves * (1 + z / 20) + rng.normal(0.0, 2.0, la.shape)
+    vvv = 4.0 * np.sin(2 * la) * np.sin(2 * lo) * np.exp(-(((z - 10.0) / 15.0) ** 2))
+    vvv = vvv + waves * 0.5 + rng.normal(0.0, 1.5, la.shape)
+    lo2, la2 = lo[:, :, 0], la[:, :, 0]
+    psfc = 1.0e5 - 1.5e3 * np.sin(la2) ** 2 + 8.0e2 * np.cos(2 * lo2) * np.cos(la2)
+    psfc = psfc + rng.normal(0.0, 3.0e2, psfc.shape)
+    return {
+        "uuu": np.asfortranarray(uuu),
+        "vvv": np.asfortranarray(vvv),
+        "psfc": np.asfortranarray(psfc),
+        "lat": lat,
+    }
+
+
+def columns(field: np.ndarray) -> np.ndarray:
+    """(lon, lat[, lev]) -> (ncol, lev or 1), columns in Fortran order (a view when possible)."""
+    ncol = field.shape[0] * field.shape[1]
+    return field.reshape((ncol, -1), order="F")
+
+
+def reference_drag(
+    model: torch.nn.Module, wind: np.ndarray, lat: np.ndarray, psfc: np.ndarray
+) -> np.ndarray:
+    """WaveNet-2 drag (lon, lat, lev) in m/s^2.
+
+    Args:
+        wind: (lon, lat, lev) in m/s; lat: (lat,) in degrees; psfc: (lon, lat) in Pa.
+    """
+    lat2d = np.broadcast_to(lat[np.newaxis, :], psfc.shape)
+    with torch.inference_mode():
+        drag = model(
+            torch.from_numpy(np.ascontiguousarray(columns(wind))),
+            torch.from_numpy(np.ascontiguousarray(columns(lat2d))),
+            torch.from_numpy(np.ascontiguousarray(columns(psfc))),
+        )
+    return drag.numpy().reshape(wind.shape, order="F")
+
+
+def write_inputs(path: Path, checkpoint: Path) -> Path:
+    """Write the inputs and the references computed with ``checkpoint`` to a netCDF file.
+
+    Written to a temporary file first and renamed, so no partial file appears.
+    The file's global attributes name the checkpoint and its SHA-256.
+
+    Raises:
+        FileNotFoundError, ValueError: see :func:`ftbench.models.wavenet.load_checkpoint`.
+    """
+    fields = synthetic_fields()
+    model = wavenet.build(Path(checkpoint))
+    gwfu = reference_drag(model, fields["uuu"], fields["lat"], fields["psfc"])
+    gwfv = reference_drag(model, fields["vvv"], fields["lat"], fields["psfc"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        with netCDF4.Dataset(temporary, "w", format="NETCDF4") as nc:
+            nc.title = "MiMA-like T42 inputs and WaveNet-2 reference drag (fortran-torch-bench)"
+            nc.history = f"written by ftbench {__version__} (ftbench inputs)"
+            nc.checkpoint = Path(checkpoint).name
+            nc.checkpoint_sha256 = file_sha256(checkpoint)
+            nc.column_order = "Fortran: column c = i + 128*(j-1) for longitude i, latitude j"
+            nc.createDimension("lev", N_LEV)
+            nc.createDimension("lat", N_LAT)
+            nc.createDimension("lon", N_LON)
+            coordinates = {
+                "lon": (("lon",), np.linspace(0.0, 360.0, N_LON, endpoint=False), "degrees_east"),
+                "lat": (("lat",), fields["lat"], "degrees_north"),
+                "pfull": (("lev",), full_levels(), "Pa"),
+            }
+            for name, (dims, values, units) in coordinates.items():
+                variable = nc.createVariable(name, "f8", dims)
+                variable.units = units
+                variable[:] = values
+            data = {
+                "uuu": (fields["uuu"], "m s-1", "zonal wind"),
+                "vvv": (fields["vvv"], "m s-1", "meridional wind"),
+                "psfc": (fields["psfc"], "Pa", "surface pressure"),
+                "gwfu_ref": (gwfu, "m s-2", "WaveNet-2 gravity-wave drag from uuu"),
+                "gwfv_ref": (gwfv, "m s-2", "WaveNet-2 gravity-wave drag from vvv"),
+            }
+            for name, (values, units, long_name) in data.items():
+                dims = ("lev", "lat", "lon") if values.ndim == 3 else ("lat", "lon")
+                variable = nc.createVariable(name, "f8", dims)
+                variable.units = units
+                variable.long_name = long_name
+                variable[:] = values.T  # (lon, lat[, lev]) -> netCDF's C-first (lev, lat, lon)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return path
+
+
+def read_inputs(path: Path) -> dict[str, np.ndarray | str]:
+    """Read a file written by :func:`write_inputs`; arrays in Fortran order (lon, lat[, lev])."""
+    with netCDF4.Dataset(path) as nc:
+        data: dict[str, np.ndarray | str] = {
+            name: np.asfortranarray(nc.variables[name][:].data.T)
+            for name in ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref")
+        }
+        data["lat"] = nc.variables["lat"][:].data
+        data["checkpoint_sha256"] = nc.checkpoint_sha256
+    return data
+
+
+def is_current(path: Path, checkpoint: Path) -> bool:
+    """True when ``path`` holds inputs written from ``checkpoint`` by this version."""
+    try:
+        with netCDF4.Dataset(path) as nc:
+            return (
+                nc.checkpoint_sha256 == file_sha256(checkpoint)
+                and nc.history == f"written by ftbench {__version__} (ftbench inputs)"
+            )
+    except (OSError, AttributeError):
+        return False
