@@ -55,6 +55,18 @@ def group(results: Sequence[Result]) -> dict[GroupKey, list[Result]]:
     return {key: sorted(groups[key], key=lambda r: r.path_label) for key in sorted(groups)}
 
 
+def labels(runs: Sequence[Result]) -> list[str]:
+    """Display names of the runs of one group: the path label, plus the model file
+    where two runs of the group would otherwise share a name."""
+    names = [r.path_label for r in runs]
+    return [
+        f"{name} [{Path(r.data.get('model_file') or r.data['model']).name}]"
+        if names.count(name) > 1
+        else name
+        for name, r in zip(names, runs, strict=True)
+    ]
+
+
 def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
     """One row per run: median, IQR, min, mean, stddev of the headline phase and
     the ratio to the fastest passing run of the group (failed runs get none)."""
@@ -62,12 +74,12 @@ def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
     passing = [medians[id(r)] for r in runs if r.passed]
     fastest = min(passing) if passing else float("nan")
     rows = []
-    for r in runs:
+    for r, label in zip(runs, labels(runs), strict=True):
         x = r.seconds()
         q1, q3 = np.percentile(x, [25, 75])
         rows.append(
             {
-                "path": r.path_label,
+                "path": label,
                 "model": " + ".join(
                     Path(r.data[k]).name for k in ("model", "model_file") if r.data.get(k)
                 ),
@@ -134,14 +146,14 @@ def _phase_table(runs: Sequence[Result]) -> str:
             for r in runs
         ]
         table.append([f"{phase} (once)"] + cells)
-    headers = ["phase (median)"] + [r.path_label for r in runs]
+    headers = ["phase (median)", *labels(runs)]
     return tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
 
 
 def _plot_iterations(runs: Sequence[Result], key: GroupKey, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
     low, high = np.inf, 0.0
-    for r in runs:
+    for r, label in zip(runs, labels(runs), strict=True):
         x = r.seconds()
         low, high = min(low, float(x.min())), max(high, float(x.max()))
         ax.plot(
@@ -149,7 +161,7 @@ def _plot_iterations(runs: Sequence[Result], key: GroupKey, path: Path) -> None:
             x,
             marker="." if x.size <= 200 else "",
             lw=1,
-            label=r.path_label,
+            label=label,
         )
     if high > 20 * low:  # several decades: log scale
         ax.set_yscale("log")
@@ -162,34 +174,43 @@ def _plot_iterations(runs: Sequence[Result], key: GroupKey, path: Path) -> None:
     ax.set_ylabel(f"{HEADLINE_PHASE} time per iteration")
     ax.set_title(_title(key), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _legend_below(ax, len(runs))
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
+
+
+def _legend_below(ax: plt.Axes, n: int) -> None:
+    """A legend under the axes, two columns when there are more than three entries."""
+    ax.legend(
+        fontsize=8,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.18),
+        ncol=3 if n <= 3 else 2,
+        frameon=False,
+    )
 
 
 def _plot_phases(runs: Sequence[Result], key: GroupKey, path: Path) -> None:
     phases: list[str] = []
     for r in runs:
         phases += [p for p in r.data["phase_order"] if p not in phases]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
     width = 0.8 / max(len(runs), 1)
     positions = np.arange(len(phases))
-    for k, r in enumerate(runs):
+    for k, (r, label) in enumerate(zip(runs, labels(runs), strict=True)):
         medians = [
             float(np.median(r.seconds(p))) if p in r.data["phases"] else np.nan for p in phases
         ]
-        ax.bar(positions + (k - (len(runs) - 1) / 2) * width, medians, width, label=r.path_label)
-    ax.set_xticks(positions, phases, fontsize=8)
+        ax.bar(positions + (k - (len(runs) - 1) / 2) * width, medians, width, label=label)
+    ax.set_xticks(positions, phases, fontsize=8, rotation=20, ha="right")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(_AXIS_SECONDS)
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel("median time (log scale)")
     ax.set_title(_title(key), fontsize=9)
     ax.grid(True, axis="y", which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    _legend_below(ax, len(runs))
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
