@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # The main job: set up (scripts/setup.sh), export the models, write the cgdrag
 # inputs and references, run the default benchmark suite and write
-# results/report.md with its plots.
-# Options are passed to `ftbench suite` (e.g. --threads 2; see ftbench suite --help).
+# results/report.md with its plots (raw results and logs in results/raw/).
+#
+#   ./scripts/run_benchmarks.sh               default suite, 1 intra-op thread
+#   ./scripts/run_benchmarks.sh --threads 2   default suite at 2 threads
+#   ./scripts/run_benchmarks.sh --sweep       size and thread sweeps instead:
+#                                             results/sweep/report.md (about 10 min)
+# Other options go to `ftbench suite` (see .venv/bin/ftbench suite --help).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ./scripts/setup.sh
 .venv/bin/ftbench export --out models
 .venv/bin/ftbench inputs --out models/data/cgdrag_t42.nc
-.venv/bin/ftbench suite --build "${FTB_BUILD_DIR:-build}" --models models --raw results/raw "$@"
-.venv/bin/ftbench report results/raw --out results
+out=results
+for arg in "$@"; do
+  if [ "$arg" = "--sweep" ]; then out=results/sweep; fi
+done
+.venv/bin/ftbench suite --build "${FTB_BUILD_DIR:-build}" --models models --raw "$out/raw" "$@"
+.venv/bin/ftbench report "$out/raw" --out "$out"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the benchmarks and tests need, idempotently:
 #   1. Debian packages (gfortran, g++, cmake, make, git, pkg-config,
-#      nlohmann-json3-dev, libnetcdff-dev, and python3.11-dev / python3.11-venv
+#      nlohmann-json3-dev, libnetcdff-dev, libcli11-dev, and python3.11-dev / python3.11-venv
 #      when the interpreter lacks them): installed
 #      with apt-get when missing and we are root; otherwise we stop and name them;
 #   2. .venv with the exact Python packages of python/requirements.txt (CPU torch)
@@ -32,6 +32,7 @@ command -v cmake >/dev/null || missing+=(cmake)
 command -v make >/dev/null || missing+=(make)
 command -v git >/dev/null || missing+=(git)
 [ -f /usr/include/nlohmann/json.hpp ] || missing+=(nlohmann-json3-dev)
+[ -f /usr/include/CLI/CLI.hpp ] || missing+=(libcli11-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 # netCDF-Fortran reads the cgdrag inputs (found by CMake through pkg-config).
 pkg-config --exists netcdf-fortran 2>/dev/null || missing+=(libnetcdff-dev)

@@ -6,11 +6,12 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import run
 
 from ftbench.cli import main
-from ftbench.report import summary_rows, write_report
+from ftbench.report import fit_scaling, summary_rows, write_report
 from ftbench.results import ResultsError, load, load_all
 
 
@@ -80,3 +81,45 @@ def test_report_command(driver_results: Path, tmp_path: Path) -> None:
     shutil.copytree(driver_results, tmp_path / "raw")
     assert main(["report", str(tmp_path / "raw"), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "report.md").exists()
+
+
+def _variant(data: dict, path: str, factor: float, passed: bool = True, threads: int | None = None):
+    out = json.loads(json.dumps(data))
+    out["coupling_path"] = path
+    out.pop("coupling_variant", None)
+    out["phases"]["loop"]["seconds"] = [factor * s for s in data["phases"]["loop"]["seconds"]]
+    out["correctness"]["passed"] = passed
+    if threads is not None:
+        out["threads"] = threads
+    return out
+
+
+def test_times_native_uses_the_fastest_passing_native_of_the_group(
+    driver_results: Path, tmp_path: Path
+) -> None:
+    base = json.loads(next(driver_results.glob("*vectorized*")).read_text())
+    runs = {
+        "direct": _variant(base, "direct", 3.0),
+        "native_cpp": _variant(base, "native-cpp-torchscript", 1.5),
+        "native_py": _variant(base, "native-python-eager", 1.0),
+        # faster, but failed its check: never the reference
+        "native_broken": _variant(base, "native-python-torchscript", 0.1, passed=False),
+        # faster, but another thread count: another group
+        "native_other": _variant(base, "native-python-eager", 0.2, threads=base["threads"] + 1),
+    }
+    for name, data in runs.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    results = load_all([tmp_path])
+    group = [r for r in results if r.data["threads"] == base["threads"]]
+    rows = {row["path"]: row for row in summary_rows(group)}
+    assert rows["direct"]["native_ratio"] == pytest.approx(3.0)
+    assert rows["native-cpp-torchscript"]["native_ratio"] == pytest.approx(1.5)
+    assert rows["native-python-eager"]["native_ratio"] == pytest.approx(1.0)
+    text = write_report(results, tmp_path / "out").read_text()
+    assert "× native" in text and "| 3.00 " in text
+
+
+def test_scaling_fit_recovers_fixed_and_per_unit_cost() -> None:
+    sizes = np.array([64.0, 256.0, 1024.0, 4096.0]) ** 2
+    fixed, per_unit = fit_scaling(sizes, 20e-6 + 1e-9 * sizes)
+    assert fixed == pytest.approx(20e-6, rel=1e-6) and per_unit == pytest.approx(1e-9, rel=1e-6)

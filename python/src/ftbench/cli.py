@@ -2,7 +2,8 @@
 
 Every subcommand exits 0 on success; on failure it prints one line
 ``ftbench <subcommand>: <what went wrong>`` on standard error and exits 1
-(2 for a usage error, as argparse does).
+(2 for a usage error, as argparse does). ``ftbench compare`` exits 3 when it
+flags a regression.
 """
 
 from __future__ import annotations
@@ -57,25 +58,87 @@ def _cmd_inputs(args: argparse.Namespace) -> None:
 
 
 def _cmd_suite(args: argparse.Namespace) -> None:
-    from ftbench.suite import DEFAULT_SUITE, run_suite
+    from ftbench.suite import default_suite, run_suite, sweep_suite
 
+    runs = sweep_suite() if args.sweep else default_suite(args.threads)
     files = run_suite(
-        DEFAULT_SUITE,
+        runs,
         args.build,
         args.models,
         args.raw,
-        threads=args.threads,
         pin_malloc=not args.no_pin_malloc,
         progress=not args.no_progress,
     )
     print(f"{len(files)} results files in {args.raw}")
 
 
+def _cmd_native(args: argparse.Namespace) -> None:
+    from ftbench.native import NativeConfig, run_native
+
+    config = NativeConfig(
+        benchmark=args.benchmark,
+        mode=args.mode,
+        grad=args.grad,
+        ntimes=args.ntimes,
+        warmup=args.warmup,
+        threads=args.threads,
+        models=args.models,
+        variant=args.variant,
+        n=args.n,
+        columns=args.columns,
+        quiet=args.quiet,
+    )
+    document = run_native(config, args.json)
+    if not document["correctness"]["passed"]:
+        failed = document["correctness"]["failed_iterations"]
+        raise RuntimeError(f"{failed} iteration(s) exceeded the tolerance")
+
+
+def _cmd_parse(args: argparse.Namespace) -> None:
+    import json
+
+    from ftbench.profiles import read
+
+    data = read(args.kind, args.file, args.executable)
+    if args.kind == "perf" and args.layers:
+        print("share of samples by layer:")
+        for layer, share in data["by_layer"].items():
+            print(f"  {layer:14s} {share:6.2f} %")
+    elif args.kind == "gprof" and args.top:
+        print(
+            f"top functions by self time (gprof; {data['total_seconds']:.2f} s sampled in the "
+            "executable):"
+        )
+        for row in data["flat"][: args.top]:
+            print(f"  {row['percent']:6.2f} %  {row['readable']}")
+    else:
+        print(json.dumps(data, indent=2))
+
+
+REGRESSION_EXIT_CODE = 3
+"""Exit status of ``ftbench compare`` when it flags a regression."""
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from ftbench.compare import compare, markdown
+    from ftbench.results import load_all
+
+    rows = compare(load_all(args.a), load_all(args.b), args.threshold)
+    if not rows:
+        raise ValueError("no run appears in both sets (same benchmark, sizes, threads and path)")
+    text = markdown(rows, args.threshold)
+    print(text, end="")
+    if args.out:
+        args.out.write_text(text)
+    return REGRESSION_EXIT_CODE if any(r.verdict == "regression" for r in rows) else 0
+
+
 def _cmd_report(args: argparse.Namespace) -> None:
     from ftbench.report import write_report
     from ftbench.results import load_all
 
-    print(f"report: {write_report(load_all(args.results), args.out)}")
+    profiles = args.profiles if args.profiles is not None else args.out / "profiles"
+    print(f"report: {write_report(load_all(args.results), args.out, profiles)}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -120,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--threads", type=int, default=1, help="intra-op threads (default: 1)")
     p.add_argument(
+        "--sweep",
+        action="store_true",
+        help="run the size and thread sweeps instead (threads 1 and 2; --threads is ignored)",
+    )
+    p.add_argument(
         "--no-pin-malloc",
         action="store_true",
         help="leave glibc's malloc thresholds dynamic (default: pinned)",
@@ -127,10 +195,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_suite)
 
+    p = sub.add_parser("native", help="run a native Python baseline (no Fortran)")
+    p.add_argument("benchmark", choices=["large_stride", "cgdrag"])
+    p.add_argument("ntimes", type=int, help="measured iterations")
+    p.add_argument("--mode", choices=["eager", "torchscript"], default="eager")
+    p.add_argument("--grad", choices=["inference_mode", "no_grad"], default="inference_mode")
+    p.add_argument(
+        "--variant", choices=["loop", "vectorized"], default="vectorized", help="large_stride model"
+    )
+    p.add_argument("--n", type=int, default=4, help="large_stride size N")
+    p.add_argument("--columns", type=int, default=8192, help="cgdrag columns")
+    p.add_argument("--warmup", type=int, default=1, help="warm-up iterations (default 1)")
+    p.add_argument("--threads", type=int, default=0, help="intra-op threads (default: torch's)")
+    p.add_argument("--models", type=Path, default=Path("models"), help="models directory")
+    p.add_argument("--json", type=Path, help="write the results to this file")
+    p.add_argument("--quiet", action="store_true", help="print only failed checks and the summary")
+    p.set_defaults(run=_cmd_native)
+
+    p = sub.add_parser(
+        "compare",
+        help="compare two sets of results (exit 3 when a regression is flagged)",
+    )
+    p.add_argument("a", nargs=1, type=Path, help="baseline results: a file or a directory")
+    p.add_argument("b", nargs=1, type=Path, help="new results: a file or a directory")
+    p.add_argument(
+        "--threshold",
+        type=float,
+        default=0.05,
+        help="flag ratios whose 95%% interval lies beyond 1 +- this (default 0.05)",
+    )
+    p.add_argument("--out", type=Path, help="also write the markdown table to this file")
+    p.set_defaults(run=_cmd_compare)
+
+    p = sub.add_parser("parse", help="parse gprof, perf or driver output into JSON")
+    p.add_argument("kind", choices=["gprof", "perf", "output"])
+    p.add_argument("file", type=Path, help="the text to parse")
+    p.add_argument("--executable", help="perf: file name of the profiled driver")
+    p.add_argument("--layers", action="store_true", help="perf: print the share by layer only")
+    p.add_argument("--top", type=int, default=0, help="gprof: print the top N functions only")
+    p.set_defaults(run=_cmd_parse)
+
     p = sub.add_parser("report", help="write results/report.md and plots from results files")
     p.add_argument("results", nargs="+", type=Path, help="results files or directories of them")
     p.add_argument(
         "--out", type=Path, default=Path("results"), help="output directory (default: results)"
+    )
+    p.add_argument(
+        "--profiles",
+        type=Path,
+        help="profiles from scripts/profile.sh (default: <out>/profiles, if it exists)",
     )
     p.set_defaults(run=_cmd_report)
     return parser
@@ -140,11 +253,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ftbench`` with ``argv`` (default: the command line); return the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        args.run(args)
+        status = args.run(args)
     except (OSError, ValueError, RuntimeError) as error:
         print(f"ftbench {args.command}: {error}", file=sys.stderr)
         return 1
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

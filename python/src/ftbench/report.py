@@ -10,6 +10,7 @@ per-phase medians.
 from __future__ import annotations
 
 import re
+import shutil
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,12 +24,15 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
-from ftbench.results import HEADLINE_PHASE, Result  # noqa: E402
+from ftbench.profiles import LAYERS, parse_gprof, parse_perf  # noqa: E402
+from ftbench.results import HEADLINE_PHASE, Result, load  # noqa: E402
 
 _SECONDS = EngFormatter(unit="s", places=3, sep=" ")
 _AXIS_SECONDS = EngFormatter(unit="s", sep=" ")
 
 GroupKey = tuple[str, str, str, int, str]
+NOISY_CV = 0.10
+"""Coefficient of variation (stddev / mean of the loop time) above which a run is flagged noisy."""
 
 
 def fmt_seconds(value: float) -> str:
@@ -68,11 +72,15 @@ def labels(runs: Sequence[Result]) -> list[str]:
 
 
 def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
-    """One row per run: median, IQR, min, mean, stddev of the headline phase and
-    the ratio to the fastest passing run of the group (failed runs get none)."""
+    """One row per run: median, IQR, min, mean, stddev and coefficient of variation
+    of the headline phase; its ratio to the fastest passing run of the group and to
+    the fastest passing native baseline of the group (NaN when there is none).
+    Failed runs get no ratios and are never the reference of one."""
     medians = {id(r): float(np.median(r.seconds())) for r in runs}
     passing = [medians[id(r)] for r in runs if r.passed]
     fastest = min(passing) if passing else float("nan")
+    natives = [medians[id(r)] for r in runs if r.passed and r.is_native]
+    fastest_native = min(natives) if natives else float("nan")
     rows = []
     for r, label in zip(runs, labels(runs), strict=True):
         x = r.seconds()
@@ -90,6 +98,8 @@ def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
                 "mean": float(x.mean()),
                 "stddev": float(x.std(ddof=1)) if x.size > 1 else 0.0,
                 "ratio": medians[id(r)] / fastest if r.passed else float("nan"),
+                "native_ratio": medians[id(r)] / fastest_native if r.passed else float("nan"),
+                "cv": float(x.std(ddof=1) / x.mean()) if x.size > 1 else 0.0,
                 "passed": r.passed,
                 "max_error": r.data["correctness"]["max_relative_error"],
             }
@@ -108,6 +118,8 @@ def _summary_table(runs: Sequence[Result]) -> str:
             fmt_seconds(row["min"]),
             f"{fmt_seconds(row['mean'])} ± {fmt_seconds(row['stddev'])}",
             f"{row['ratio']:.2f}" if row["passed"] else "excluded",
+            _ratio(row["native_ratio"]) if row["passed"] else "excluded",
+            f"{100 * row['cv']:.0f} %" + (" ⚠" if row["cv"] > NOISY_CV else ""),
             "passed" if row["passed"] else "**FAILED**",
         ]
         for row in summary_rows(runs)
@@ -121,9 +133,15 @@ def _summary_table(runs: Sequence[Result]) -> str:
         "min",
         "mean ± stddev",
         "× fastest",
+        "× native",
+        "CV",
         "check",
     ]
     return tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.2f}" if np.isfinite(value) else "n/a"
 
 
 def _phase_table(runs: Sequence[Result]) -> str:
@@ -251,19 +269,239 @@ def _environment_section(results: Sequence[Result]) -> list[str]:
     return lines + [""]
 
 
-def write_report(results: Sequence[Result], out_dir: Path) -> Path:
+FIXED_COST_MODEL, FIXED_COST_SIZE = "large_stride_vectorized", "N=4"
+"""The group whose medians are each path's fixed cost per call (2 x a 4 x 4 array)."""
+
+
+def _fixed_cost_section(groups: dict[GroupKey, list[Result]]) -> list[str]:
+    table = []
+    for key, runs in groups.items():
+        if key[1] != FIXED_COST_MODEL or key[2] != FIXED_COST_SIZE:
+            continue
+        for row in summary_rows(runs):
+            if row["passed"]:
+                table.append(
+                    [key[3], row["path"], fmt_seconds(row["median"]), _ratio(row["native_ratio"])]
+                )
+    if not table:
+        return []
+    return [
+        "## Fixed cost per call",
+        "",
+        "Median time of one whole step on a 4 × 4 float32 array (`large_stride_vectorized`, "
+        "N = 4): what a call through each path costs when the model itself does almost nothing.",
+        "",
+        tabulate(
+            table,
+            headers=["threads", "path", "per call", "× native"],
+            tablefmt="github",
+            disable_numparse=True,
+        ),
+        "",
+    ]
+
+
+def _size(result: Result) -> tuple[str, float] | None:
+    """The problem size that scaling plots use: N² elements or columns."""
+    sizes = result.data["sizes"]
+    if "N" in sizes:
+        return "elements (N²)", float(sizes["N"]) ** 2
+    if "columns" in sizes:
+        return "columns", float(sizes["columns"])
+    return None
+
+
+def fit_scaling(sizes: np.ndarray, medians: np.ndarray) -> tuple[float, float]:
+    """Fit ``median = fixed + per_unit * size`` by least squares weighted by 1/median
+    (so small and large sizes count alike, in relative terms); returns (fixed, per_unit)."""
+    per_unit, fixed = np.polyfit(sizes, medians, 1, w=1.0 / medians)
+    return float(fixed), float(per_unit)
+
+
+def _scaling_section(results: Sequence[Result], plot_dir: Path) -> list[str]:
+    series: dict[tuple[str, str, int], dict[str, list[tuple[float, float]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    units: dict[tuple[str, str, int], str] = {}
+    for r in results:
+        size = _size(r)
+        if size is None or not r.passed:
+            continue
+        key = (r.data["benchmark"], r.model_name, r.data["threads"])
+        units[key] = size[0]
+        label = r.path_label
+        if r.data["benchmark"] == "cgdrag" and "traced" in Path(r.data["model"]).name:
+            label += " [traced]"
+        series[key][label].append((size[1], float(np.median(r.seconds()))))
+    lines: list[str] = []
+    for key in sorted(series):
+        curves = {k: sorted(v) for k, v in series[key].items() if len({x for x, _ in v}) >= 3}
+        if not curves:
+            continue
+        benchmark, model, threads = key
+        slug = re.sub(r"[^A-Za-z0-9]+", "_", f"scaling_{model}_{threads}t").lower()
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        table = []
+        for label, points in sorted(curves.items()):
+            x = np.array([p[0] for p in points])
+            t = np.array([p[1] for p in points])
+            ax.loglog(x, t, marker="o", lw=1, label=label)
+            fixed, per_unit = fit_scaling(x, t)
+            table.append([label, len(points), fmt_seconds(fixed), fmt_seconds(per_unit)])
+        ax.yaxis.set_major_formatter(_AXIS_SECONDS)
+        ax.set_xlabel(f"problem size: {units[key]}")
+        ax.set_ylabel(f"median {HEADLINE_PHASE} time")
+        ax.set_title(
+            f"{model} ({benchmark}), {threads} thread{'s' if threads != 1 else ''}", fontsize=9
+        )
+        ax.grid(True, which="both", alpha=0.3)
+        _legend_below(ax, len(curves))
+        fig.savefig(plot_dir / f"{slug}.png", dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        lines += [
+            f"### {model} ({benchmark}), {threads} thread{'s' if threads != 1 else ''}",
+            "",
+            tabulate(
+                table,
+                headers=["path", "sizes", "fixed cost", f"per unit of {units[key]}"],
+                tablefmt="github",
+                disable_numparse=True,
+            ),
+            "",
+            f"![median time against size](plots/{slug}.png)",
+            "",
+        ]
+    if not lines:
+        return []
+    return [
+        "## Scaling",
+        "",
+        "Median step time against problem size (log-log), and a fit of "
+        "`time = fixed cost + per-unit cost × size` (least squares weighted by 1/time). "
+        "A negative fixed cost means the fit cannot separate it from the noise.",
+        "",
+        *lines,
+    ]
+
+
+def _profiles_section(profiles_dir: Path | None, plot_dir: Path) -> list[str]:
+    """'Where the time goes' from results/profiles/<name>/ (scripts/profile.sh)."""
+    if profiles_dir is None or not profiles_dir.is_dir():
+        return []
+    profiles = [
+        d
+        for d in sorted(profiles_dir.iterdir())
+        if (d / "result.json").exists() and (d / "gprof.txt").exists()
+    ]
+    if not profiles:
+        return []
+    layer_rows, details = [], []
+    for directory in profiles:
+        result = load(directory / "result.json")
+        executable = Path(result.data["command_line"].split()[0]).name
+        gprof = parse_gprof((directory / "gprof.txt").read_text(), str(directory / "gprof.txt"))
+        title = (
+            f"{directory.name}: {result.model_name}, {result.path_label}, "
+            f"{result.data['threads']} thread(s)"
+        )
+        perf = None
+        if (directory / "perf.txt").exists():
+            perf = parse_perf(
+                (directory / "perf.txt").read_text(), executable, str(directory / "perf.txt")
+            )
+            layer_rows.append(
+                [directory.name, result.model_name, result.path_label]
+                + [f"{perf.by_layer[layer]:.1f} %" for layer in LAYERS]
+            )
+        top = [
+            [
+                f"{row.percent:.1f} %",
+                f"{row.self_seconds:.2f}",
+                row.calls or "",
+                f"`{row.readable}`",
+            ]
+            for row in gprof.flat[:8]
+        ]
+        details += [
+            f"### {title}",
+            "",
+            f"gprof (samples in the executable only: {gprof.total_seconds:.2f} s):",
+            "",
+            tabulate(
+                top,
+                headers=["self %", "self s", "calls", "function"],
+                tablefmt="github",
+                disable_numparse=True,
+            ),
+            "",
+        ]
+        if perf is not None:
+            symbols = sorted(perf.by_symbol.items(), key=lambda kv: -kv[1])[:8]
+            details += [
+                "perf (every shared object), top symbols:",
+                "",
+                tabulate(
+                    [[f"{pct:.1f} %", f"`{name[:90]}`"] for name, pct in symbols],
+                    headers=["samples", "symbol"],
+                    tablefmt="github",
+                    disable_numparse=True,
+                ),
+                "",
+            ]
+        if (directory / "callgraph.png").exists():
+            image = f"profile_{directory.name}_callgraph.png"
+            shutil.copy(directory / "callgraph.png", plot_dir / image)
+            details += [f"![gprof call graph of {directory.name}](plots/{image})", ""]
+    lines = [
+        "## Where the time goes",
+        "",
+        "Profiles from `scripts/profile.sh` (a Profile build: RelWithDebInfo + `-pg`). gprof "
+        "samples only code inside the executable (the Fortran and the statically linked shims), "
+        "so time in libtorch or libpython is invisible to it; `perf record -e cpu-clock` sees "
+        "every shared object. Share of perf samples by layer (see `ftbench.profiles.layer_of`):",
+        "",
+    ]
+    if layer_rows:
+        lines += [
+            tabulate(
+                layer_rows,
+                headers=["profile", "model", "path", *LAYERS],
+                tablefmt="github",
+                disable_numparse=True,
+            ),
+            "",
+        ]
+    else:
+        lines += ["(no perf profiles: perf was missing or not permitted)", ""]
+    return lines + details
+
+
+def write_report(
+    results: Sequence[Result], out_dir: Path, profiles_dir: Path | None = None
+) -> Path:
     """Write ``report.md`` and ``plots/*.png`` under ``out_dir``; return the report's path.
 
-    Every group of comparable runs gets a summary table (coupling path, median,
-    IQR, min, mean ± stddev of the ``loop`` phase, ratio to the fastest passing
-    run, check verdict), a per-phase median table and two plots. Runs whose
-    correctness check failed are listed but excluded from the ratios.
+    Sections: the fixed cost per call of each path (when the 4 x 4 large-stride
+    runs are present); scaling plots and fits (when a path ran at three sizes or
+    more); then every group of comparable runs with a summary table (coupling
+    path, median, IQR, min, mean ± stddev of the ``loop`` phase, ratios to the
+    fastest passing run and to the fastest native baseline, coefficient of
+    variation, check verdict), a per-phase median table and two plots; and the
+    environment; and, when ``profiles_dir`` holds profiles (scripts/profile.sh),
+    where the time goes. Runs whose correctness check failed are listed but
+    excluded from the ratios. Plots left from an earlier report in
+    ``out_dir/plots`` are removed.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     plot_dir = out_dir / "plots"
     plot_dir.mkdir(exist_ok=True)
+    for stale in plot_dir.glob("*.png"):
+        stale.unlink()
     groups = group(results)
     warmups = sorted({r.data["warmup"] for r in results})
+    noisy = [
+        r for rows in (summary_rows(g) for g in groups.values()) for r in rows if r["cv"] > NOISY_CV
+    ]
     lines = [
         "# fortran-torch-bench report",
         "",
@@ -272,9 +510,20 @@ def write_report(results: Sequence[Result], out_dir: Path) -> Path:
         "driver's phases in docs/benchmarks.md). Statistics exclude the first "
         f"{' or '.join(map(str, warmups))} warm-up iteration(s) of each run; IQR is the 75th minus "
         "the 25th percentile; × fastest is the median divided by the fastest passing median of the "
-        "same table. Every iteration's output was checked against a reference.",
+        "same table; × native divides by the fastest native baseline (`native-*`: the same model "
+        "called from C++ or Python without Fortran) of the same table; CV is stddev / mean. Every "
+        "iteration's output was checked against a reference.",
         "",
     ]
+    if noisy:
+        lines += [
+            f"> ⚠ **Noisy machine**: {len(noisy)} of {len(results)} runs have a coefficient of "
+            f"variation above {100 * NOISY_CV:.0f} % (marked ⚠). Compare medians, not means, and "
+            "treat differences smaller than the IQR as noise.",
+            "",
+        ]
+    lines += _fixed_cost_section(groups)
+    lines += _scaling_section(results, plot_dir)
     for key, runs in groups.items():
         slug = _slug(key)
         _plot_iterations(runs, key, plot_dir / f"{slug}_iterations.png")
@@ -290,6 +539,7 @@ def write_report(results: Sequence[Result], out_dir: Path) -> Path:
             f"![median time per phase](plots/{slug}_phases.png)",
             "",
         ]
+    lines += _profiles_section(profiles_dir, plot_dir)
     lines += _environment_section(results)
     report = out_dir / "report.md"
     report.write_text("\n".join(lines))

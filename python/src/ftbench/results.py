@@ -71,6 +71,11 @@ class Result:
         )
 
     @property
+    def is_native(self) -> bool:
+        """True for a native baseline (no coupling): ``native-*`` paths."""
+        return str(self.data["coupling_path"]).startswith("native")
+
+    @property
     def passed(self) -> bool:
         """True when every iteration passed its correctness check."""
         return bool(self.data["correctness"]["passed"])

@@ -1,10 +1,14 @@
-"""Running the benchmark drivers as a suite.
+"""Running the benchmark drivers and native baselines as a suite.
 
-A suite is a list of driver invocations. ``run_suite`` runs them one after
-another under controlled conditions (intra-op threads, ``OMP_NUM_THREADS``,
-glibc malloc thresholds), writes each driver's JSON and log into a fresh
-directory and only replaces the previous results when every run passed, so a
-failed suite never leaves a mix of old and new files.
+A suite is a list of runs (a Fortran driver, the native C++ baseline, or the
+native Python baseline). ``run_suite`` runs them one after another under
+controlled conditions (intra-op threads and ``OMP_NUM_THREADS`` per run, glibc
+malloc thresholds), writes each run's JSON and log into a fresh directory and
+only replaces the previous results when every run passed, so a failed suite
+never leaves a mix of old and new files.
+
+Suites: :func:`default_suite` (the main job) and :func:`sweep_suite`
+(threads 1 and 2; large-stride N from 64 to 2048; cgdrag 128 to 8192 columns).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,109 +29,196 @@ PINNED_MALLOC = {
     "MALLOC_MMAP_THRESHOLD_": "33554432",
     "MALLOC_TRIM_THRESHOLD_": "4294967296",
 }
+PYTHON_BASELINE = "ftbench native"
+"""Pseudo driver name: the native Python baseline (``python -m ftbench.cli native``)."""
 
 
 class SuiteError(RuntimeError):
-    """A driver of the suite is missing or failed."""
+    """A run of the suite is missing its program or failed."""
 
 
 @dataclass(frozen=True)
 class Run:
-    """One driver invocation.
+    """One invocation.
 
     Attributes:
         name: results file stem, unique within a suite.
-        driver: executable name under ``<build>/bin``.
-        args: positional arguments; ``{models}`` stands for the models directory.
-        options: extra options for the driver.
+        driver: executable under ``<build>/bin``, or ``PYTHON_BASELINE``.
+        args: arguments; ``{models}`` stands for the models directory.
+        threads: intra-op threads (also ``OMP_NUM_THREADS``).
     """
 
     name: str
     driver: str
     args: tuple[str, ...]
-    options: tuple[str, ...] = ()
+    threads: int = 1
+
+    def command(self, build_dir: Path, models_dir: Path, result_file: Path) -> list[str]:
+        """The command line, writing its results to ``result_file``."""
+        if self.driver == PYTHON_BASELINE:
+            program = [sys.executable, "-m", "ftbench.cli", "native"]
+            extra = ["--models", str(models_dir)]
+        else:
+            program = [str(build_dir / "bin" / self.driver)]
+            extra = []
+        arguments = [a.format(models=models_dir) for a in self.args]
+        return [
+            *program,
+            *arguments,
+            *extra,
+            "--threads",
+            str(self.threads),
+            "--json",
+            str(result_file),
+        ]
 
 
-def large_stride_runs(variant: str, n: int, ntimes: int) -> tuple[Run, ...]:
-    """The large-stride model ``variant`` at size ``n`` through every coupling path:
-    direct (TorchScript), embedded Python with the model built in Python, and
-    embedded Python loading the same TorchScript file."""
+def _native_runs(
+    stem: str, threads: int, python_args: tuple[str, ...], cpp_args: tuple[str, ...], no_grad: bool
+) -> list[Run]:
+    runs = [Run(f"{stem}_native_cpp", "benchmarker_native_cpp", cpp_args, threads)]
+    grads = ("inference_mode", "no_grad") if no_grad else ("inference_mode",)
+    for mode in ("eager", "torchscript"):
+        for grad in grads:
+            runs.append(
+                Run(
+                    f"{stem}_native_python_{mode}_{grad}",
+                    PYTHON_BASELINE,
+                    (*python_args, "--mode", mode, "--grad", grad),
+                    threads,
+                )
+            )
+    return runs
+
+
+def large_stride_runs(
+    variant: str, n: int, ntimes: int, threads: int = 1, no_grad: bool = True
+) -> tuple[Run, ...]:
+    """The large-stride model ``variant`` at size ``n``: direct (TorchScript), embedded
+    Python (model built in Python; TorchScript), and the native baselines (C++; Python
+    eager and TorchScript under inference_mode and, with ``no_grad``, no_grad)."""
     torchscript = f"large_stride_{variant}_cpu.pt"
-    embedded_args = ("{models}", "large_stride_emulator", str(ntimes), str(n))
-    stem = f"large_stride_{variant}_N{n}"
+    stem = f"large_stride_{variant}_N{n}_T{threads}"
+    embedded = ("{models}", "large_stride_emulator", str(ntimes), str(n))
     return (
         Run(
             f"{stem}_direct",
             "benchmarker_large_stride_torch",
             ("{models}", torchscript, str(ntimes), str(n)),
+            threads,
         ),
         Run(
             f"{stem}_embedded_python_model",
             "benchmarker_large_stride_forpy",
-            embedded_args,
-            ("--variant", variant, "--torchscript", "none"),
+            (*embedded, "--variant", variant, "--torchscript", "none"),
+            threads,
         ),
         Run(
             f"{stem}_embedded_torchscript",
             "benchmarker_large_stride_forpy",
-            embedded_args,
-            ("--torchscript", torchscript),
+            (*embedded, "--torchscript", torchscript),
+            threads,
+        ),
+        *_native_runs(
+            stem,
+            threads,
+            ("large_stride", str(ntimes), "--variant", variant, "--n", str(n)),
+            ("{models}", torchscript, str(ntimes), "large_stride", "--n", str(n)),
+            no_grad,
         ),
     )
 
 
-def cgdrag_runs(ntimes: int, columns: int = 8192) -> tuple[Run, ...]:
-    """WaveNet-2 (cgdrag) on ``columns`` columns of the T42 grid through every coupling path:
-    direct (scripted TorchScript, implicit and explicit reshape; traced-frozen),
-    embedded Python with the model built in Python (implicit and explicit
-    reshape) and embedded Python loading the scripted TorchScript file."""
-    common = (str(ntimes),)
+def cgdrag_runs(
+    ntimes: int, columns: int = 8192, threads: int = 1, full: bool = True
+) -> tuple[Run, ...]:
+    """WaveNet-2 on ``columns`` columns of the T42 grid: direct (scripted TorchScript,
+    implicit reshape; with ``full`` also explicit reshape and traced-frozen), embedded
+    Python (model built in Python, implicit reshape; with ``full`` also explicit; and
+    TorchScript), and the native baselines (no_grad variants with ``full``)."""
+    stem = f"cgdrag_C{columns}_T{threads}"
     sized = ("--columns", str(columns))
-    direct, embedded = "benchmarker_cgdrag_torch", "benchmarker_cgdrag_forpy"
-    stem = f"cgdrag_C{columns}"
-    return (
-        Run(f"{stem}_direct", direct, ("{models}", "cgdrag_cpu.pt", *common), sized),
-        Run(
-            f"{stem}_direct_explicit",
-            direct,
-            ("{models}", "cgdrag_cpu.pt", *common),
-            (*sized, "--explicit-reshape"),
-        ),
-        Run(f"{stem}_direct_traced", direct, ("{models}", "cgdrag_traced_cpu.pt", *common), sized),
+    direct = ("{models}", "cgdrag_cpu.pt", str(ntimes), *sized)
+    embedded = ("{models}", "cgdrag_emulator", str(ntimes), *sized)
+    runs = [
+        Run(f"{stem}_direct", "benchmarker_cgdrag_torch", direct, threads),
         Run(
             f"{stem}_embedded_python_model",
-            embedded,
-            ("{models}", "cgdrag_emulator", *common),
-            (*sized, "--torchscript", "none"),
-        ),
-        Run(
-            f"{stem}_embedded_python_model_explicit",
-            embedded,
-            ("{models}", "cgdrag_emulator", *common),
-            (*sized, "--torchscript", "none", "--explicit-reshape"),
+            "benchmarker_cgdrag_forpy",
+            (*embedded, "--torchscript", "none"),
+            threads,
         ),
         Run(
             f"{stem}_embedded_torchscript",
-            embedded,
-            ("{models}", "cgdrag_emulator", *common),
-            (*sized, "--torchscript", "cgdrag_cpu.pt"),
+            "benchmarker_cgdrag_forpy",
+            (*embedded, "--torchscript", "cgdrag_cpu.pt"),
+            threads,
         ),
+    ]
+    if full:
+        runs += [
+            Run(
+                f"{stem}_direct_explicit",
+                "benchmarker_cgdrag_torch",
+                (*direct, "--explicit-reshape"),
+                threads,
+            ),
+            Run(
+                f"{stem}_direct_traced",
+                "benchmarker_cgdrag_torch",
+                ("{models}", "cgdrag_traced_cpu.pt", str(ntimes), *sized),
+                threads,
+            ),
+            Run(
+                f"{stem}_embedded_python_model_explicit",
+                "benchmarker_cgdrag_forpy",
+                (*embedded, "--torchscript", "none", "--explicit-reshape"),
+                threads,
+            ),
+        ]
+    runs += _native_runs(
+        stem,
+        threads,
+        ("cgdrag", str(ntimes), "--columns", str(columns)),
+        ("{models}", "cgdrag_cpu.pt", str(ntimes), "cgdrag", *sized),
+        full,
+    )
+    return tuple(runs)
+
+
+def default_suite(threads: int = 1) -> tuple[Run, ...]:
+    """The main job's suite at ``threads`` intra-op threads."""
+    return (
+        # The published sizes: the interpreter-bound loop and the vectorized model.
+        *large_stride_runs("loop", 256, 20, threads),
+        *large_stride_runs("vectorized", 1024, 100, threads),
+        # A 4 x 4 array: what remains is each path's fixed cost per call.
+        *large_stride_runs("vectorized", 4, 2000, threads),
+        # WaveNet-2 gravity-wave drag on the whole T42 grid, as MiMA calls it.
+        *cgdrag_runs(20, 8192, threads),
     )
 
 
-DEFAULT_SUITE: tuple[Run, ...] = (
-    # The published sizes: the interpreter-bound loop and the vectorized model.
-    *large_stride_runs("loop", 256, 20),
-    *large_stride_runs("vectorized", 1024, 100),
-    # A 4 x 4 array: what remains is each path's fixed cost per call.
-    *large_stride_runs("vectorized", 4, 2000),
-    # WaveNet-2 gravity-wave drag on the whole T42 grid, as MiMA calls it.
-    *cgdrag_runs(20),
-)
+SWEEP_THREADS = (1, 2)
+SWEEP_N = (64, 128, 256, 512, 1024, 2048)
+SWEEP_COLUMNS = (128, 512, 2048, 8192)
+
+
+def sweep_suite() -> tuple[Run, ...]:
+    """Size and thread sweeps: vectorized large-stride at every N of ``SWEEP_N`` and
+    cgdrag at every column count of ``SWEEP_COLUMNS``, at 1 and 2 threads, through
+    the main paths and the inference_mode baselines."""
+    runs: list[Run] = []
+    for threads in SWEEP_THREADS:
+        for n in SWEEP_N:
+            runs += large_stride_runs("vectorized", n, 50, threads, no_grad=False)
+        for columns in SWEEP_COLUMNS:
+            runs += cgdrag_runs(10, columns, threads, full=False)
+    return tuple(runs)
 
 
 def run_environment(threads: int, pin_malloc: bool) -> dict[str, str]:
-    """Environment for the drivers: ours plus thread and malloc settings."""
+    """Environment for a run: ours plus thread and malloc settings."""
     env = dict(os.environ)
     env["OMP_NUM_THREADS"] = str(threads)
     for name in PINNED_MALLOC:
@@ -141,11 +233,10 @@ def run_suite(
     build_dir: Path,
     models_dir: Path,
     raw_dir: Path,
-    threads: int = 1,
     pin_malloc: bool = True,
     progress: bool = True,
 ) -> list[Path]:
-    """Run every driver and return the results files, written under ``raw_dir``.
+    """Run everything and return the results files, written under ``raw_dir``.
 
     Files go to ``<raw_dir>.partial`` first; when all runs pass it replaces
     ``raw_dir``. Each run's standard output and error are kept in ``<name>.log``.
@@ -157,27 +248,24 @@ def run_suite(
     partial = raw_dir.with_name(raw_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    env = run_environment(threads, pin_malloc)
     written = []
     for run in tqdm(runs, desc="benchmarks", unit="run", disable=not progress):
-        executable = build_dir / "bin" / run.driver
-        if not executable.exists():
-            raise SuiteError(f"{run.name}: driver {executable} not found (build the project first)")
+        if run.driver != PYTHON_BASELINE and not (build_dir / "bin" / run.driver).exists():
+            raise SuiteError(
+                f"{run.name}: {build_dir / 'bin' / run.driver} not found (build the project first)"
+            )
         result_file = partial / f"{run.name}.json"
         log_file = partial / f"{run.name}.log"
-        command = [
-            str(executable),
-            *(a.format(models=models_dir) for a in run.args),
-            *run.options,
-            "--threads",
-            str(threads),
-            "--json",
-            str(result_file),
-        ]
+        command = run.command(build_dir, models_dir, result_file)
         with log_file.open("w") as log:
             log.write("$ " + " ".join(command) + "\n")
             log.flush()
-            code = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env).returncode
+            code = subprocess.run(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=run_environment(run.threads, pin_malloc),
+            ).returncode
         if code != 0:
             lines = log_file.read_text().strip().splitlines()
             raise SuiteError(

@@ -1,0 +1,349 @@
+// benchmarker_native_cpp -- the native C++ baseline: the same TorchScript model on
+// the same inputs and sizes as the Fortran drivers, called from a small libtorch
+// program with no Fortran and no Python, over preallocated buffers.
+//
+// usage: benchmarker_native_cpp <model-dir> <model-file> <ntimes> large_stride --n N [options]
+//        benchmarker_native_cpp <model-dir> <model-file> <ntimes> cgdrag [--columns K] [--data FILE]
+//
+// Buffers have the Fortran drivers' layout (column-major, so tensors get the same
+// strides). Phases per iteration: "tensor creation" (torch::from_blob on the
+// buffers), "forward" (module.forward under c10::InferenceMode, result copied into
+// the output buffer), "tensor deletion", and "loop" (the three). Every iteration
+// is checked as the Fortran drivers check it (bench_check's relative error).
+// Results: the schema of docs/results-schema.md, coupling_path
+// "native-cpp-torchscript". Exit status 0 if every check passed, 1 otherwise or
+// on error (one line on stderr, no results file), 2 on a usage error.
+
+#include "bench_json_c.h"
+
+#include <CLI/CLI.hpp>
+#include <netcdf.h>
+#include <torch/script.h>
+#include <torch/version.h>
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Relative error as bench_check defines it: |a - e| / max(|e|, floor), |a| where
+// that denominator is 0, +Inf for a NaN or an unexpected infinity.
+double max_relative_error(const double *actual, const double *expected, size_t n, double floor) {
+  double worst = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double a = actual[i], e = expected[i];
+    double err;
+    if (std::isfinite(a) && std::isfinite(e)) {
+      const double d = std::max(std::fabs(e), floor);
+      err = d > 0 ? std::fabs(a - e) / d : std::fabs(a);
+    } else {
+      err = (a == e) ? 0.0 : std::numeric_limits<double>::infinity();
+    }
+    worst = std::max(worst, err);
+  }
+  return worst;
+}
+
+struct Statistics {
+  double min, median, mean, stddev, max;
+};
+
+Statistics statistics(std::vector<double> x) {
+  std::sort(x.begin(), x.end());
+  const size_t n = x.size();
+  const double mean = std::accumulate(x.begin(), x.end(), 0.0) / n;
+  double ss = 0.0;
+  for (double v : x) ss += (v - mean) * (v - mean);
+  return {x.front(), 0.5 * (x[(n - 1) / 2] + x[n / 2]), mean, n > 1 ? std::sqrt(ss / (n - 1)) : 0.0,
+          x.back()};
+}
+
+void check(int rc, const std::string &what) {
+  if (rc != 0) throw std::runtime_error(what + ": " + bench_json_last_error());
+}
+
+// netCDF variable `name` of `path` as doubles, in file order (C order over the
+// netCDF dimensions = Fortran order over the reversed ones).
+std::vector<double> read_variable(int ncid, const std::string &path, const char *name) {
+  int varid, ndims, dimids[NC_MAX_VAR_DIMS];
+  if (nc_inq_varid(ncid, name, &varid) != NC_NOERR)
+    throw std::runtime_error("no variable " + std::string(name) + " in '" + path +
+                             "' (rewrite it with `ftbench inputs`)");
+  nc_inq_varndims(ncid, varid, &ndims);
+  nc_inq_vardimid(ncid, varid, dimids);
+  size_t count = 1;
+  for (int d = 0; d < ndims; ++d) {
+    size_t extent;
+    nc_inq_dimlen(ncid, dimids[d], &extent);
+    count *= extent;
+  }
+  std::vector<double> values(count);
+  if (nc_get_var_double(ncid, varid, values.data()) != NC_NOERR)
+    throw std::runtime_error("cannot read " + std::string(name) + " from '" + path + "'");
+  return values;
+}
+
+struct Run {
+  std::vector<std::string> phases{"tensor creation", "forward", "tensor deletion", "loop"};
+  std::vector<std::vector<double>> seconds = std::vector<std::vector<double>>(4);
+  std::vector<double> errors;
+};
+
+} // namespace
+
+int main(int argc, char **argv) {
+  CLI::App app{"Native C++ baseline: a TorchScript model over preallocated buffers (no Fortran)."};
+  std::string model_dir, model_file, benchmark, data_path, json_path;
+  int ntimes = 0, n = 0, columns = 8192, threads = 0, warmup = 1;
+  app.add_option("model-dir", model_dir, "directory holding the model")->required();
+  app.add_option("model-file", model_file, "TorchScript file")->required();
+  app.add_option("ntimes", ntimes, "measured iterations")->required()->check(CLI::PositiveNumber);
+  app.add_option("benchmark", benchmark, "large_stride or cgdrag")
+      ->required()
+      ->check(CLI::IsMember({"large_stride", "cgdrag"}));
+  app.add_option("--n", n, "large_stride: array size N")->check(CLI::Range(2, 1 << 16));
+  app.add_option("--columns", columns, "cgdrag: first K columns (multiple of 128)")
+      ->check(CLI::Range(128, 8192));
+  app.add_option("--data", data_path, "cgdrag: netCDF inputs (default <model-dir>/data/cgdrag_t42.nc)");
+  app.add_option("--threads", threads, "intra-op threads (default: libtorch's)")->check(CLI::PositiveNumber);
+  app.add_option("--warmup", warmup, "warm-up iterations (default 1)")->check(CLI::NonNegativeNumber);
+  app.add_option("--json", json_path, "write the results to this file");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    return app.exit(e) == 0 ? 0 : 2;  // help: 0; any usage error: 2, as the Fortran drivers
+  }
+  if (benchmark == "large_stride" && n == 0) {
+    std::cerr << "benchmarker_native_cpp: large_stride needs --n N\n";
+    return 2;
+  }
+  if (benchmark == "cgdrag" && columns % 128 != 0) {
+    std::cerr << "benchmarker_native_cpp: --columns must be a multiple of 128\n";
+    return 2;
+  }
+
+  void *doc = bench_json_create();
+  try {
+    const std::string path = model_dir + "/" + model_file;
+    check(bench_json_add_environment(doc, "/environment"), "environment");
+    if (threads > 0) at::set_num_threads(threads);
+
+    // Inputs, outputs and references, laid out as in the Fortran drivers.
+    const bool cgdrag = benchmark == "cgdrag";
+    const int64_t ncol = columns, nlev = 40;
+    std::vector<float> x32, y32;
+    std::vector<double> u, v, lat, psfc, gwfu, gwfv, x64, y64;
+    std::vector<int64_t> sizes;
+    if (cgdrag) {
+      if (data_path.empty()) data_path = model_dir + "/data/cgdrag_t42.nc";
+      int ncid;
+      if (nc_open(data_path.c_str(), NC_NOWRITE, &ncid) != NC_NOERR)
+        throw std::runtime_error("cannot open '" + data_path +
+                                 "' (write it with `ftbench inputs`, or run scripts/run_benchmarks.sh)");
+      // (lev, lat, lon) in the file = Fortran (lon, lat, lev); keep the first K columns of each level.
+      auto sub_block = [&](const std::vector<double> &full, int64_t levels) {
+        std::vector<double> out(ncol * levels);
+        for (int64_t k = 0; k < levels; ++k)
+          std::copy_n(full.begin() + k * 8192, ncol, out.begin() + k * ncol);
+        return out;
+      };
+      u = sub_block(read_variable(ncid, data_path, "uuu"), nlev);
+      v = sub_block(read_variable(ncid, data_path, "vvv"), nlev);
+      psfc = sub_block(read_variable(ncid, data_path, "psfc"), 1);
+      gwfu = sub_block(read_variable(ncid, data_path, "gwfu_ref"), nlev);
+      gwfv = sub_block(read_variable(ncid, data_path, "gwfv_ref"), nlev);
+      const std::vector<double> lat1 = read_variable(ncid, data_path, "lat");
+      nc_close(ncid);
+      lat.resize(ncol);
+      for (int64_t c = 0; c < ncol; ++c) lat[c] = lat1[c / 128];
+      x64.resize(ncol * nlev);
+      y64.resize(ncol * nlev);
+    } else {
+      x32.resize(static_cast<size_t>(n) * n);
+      y32.resize(x32.size());
+    }
+
+    if (!std::ifstream(path))
+      throw std::runtime_error("cannot load TorchScript model '" + path +
+                               "': no such file (create the models with `ftbench export`)");
+    auto load_start = Clock::now();
+    torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
+    torch::jit::Module module = torch::jit::load(path, c10::Device(c10::kCPU), extra);
+    module.eval();
+    const double load_seconds = seconds_since(load_start);
+
+    Run run;
+    std::mt19937 generator(12345);
+    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+    const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+    const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
+    // cgdrag: references below 1e-6 of the component's largest |value| are compared
+    // relative to that (as cgdrag_case does).
+    const auto floor_of = [](const std::vector<double> &reference) {
+      double largest = 0.0;
+      for (double r : reference) largest = std::max(largest, std::fabs(r));
+      return 1e-6 * largest;
+    };
+    const double floor_u = floor_of(gwfu), floor_v = floor_of(gwfv);
+    for (int it = 0; it < warmup + ntimes; ++it) {
+      if (!cgdrag) {
+        for (float &value : x32) value = uniform(generator);
+      }
+      std::fill(y32.begin(), y32.end(), std::numeric_limits<float>::quiet_NaN());
+      std::fill(x64.begin(), x64.end(), std::numeric_limits<double>::quiet_NaN());
+      std::fill(y64.begin(), y64.end(), std::numeric_limits<double>::quiet_NaN());
+      double t_create, t_forward, t_delete;
+      const auto loop_start = Clock::now();
+      {
+        auto start = Clock::now();
+        std::vector<torch::Tensor> tensors;
+        if (cgdrag) {
+          tensors = {torch::from_blob(u.data(), {ncol, nlev}, {1, ncol}, f64),
+                     torch::from_blob(v.data(), {ncol, nlev}, {1, ncol}, f64),
+                     torch::from_blob(lat.data(), {ncol, 1}, {1, ncol}, f64),
+                     torch::from_blob(psfc.data(), {ncol, 1}, {1, ncol}, f64),
+                     torch::from_blob(x64.data(), {ncol, nlev}, {1, ncol}, f64),
+                     torch::from_blob(y64.data(), {ncol, nlev}, {1, ncol}, f64)};
+        } else {
+          tensors = {torch::from_blob(x32.data(), {n, n}, {1, n}, f32),
+                     torch::from_blob(y32.data(), {n, n}, {1, n}, f32)};
+        }
+        t_create = seconds_since(start);
+        start = Clock::now();
+        {
+          c10::InferenceMode no_autograd;
+          if (cgdrag) {
+            tensors[4].copy_(module.forward({tensors[0], tensors[2], tensors[3]}).toTensor());
+            tensors[5].copy_(module.forward({tensors[1], tensors[2], tensors[3]}).toTensor());
+          } else {
+            tensors[1].copy_(module.forward({tensors[0]}).toTensor());
+          }
+        }
+        t_forward = seconds_since(start);
+        start = Clock::now();
+        tensors.clear();
+        t_delete = seconds_since(start);
+      }
+      const double t_loop = seconds_since(loop_start);
+      double error;
+      if (cgdrag) {
+        error = std::max(max_relative_error(x64.data(), gwfu.data(), gwfu.size(), floor_u),
+                         max_relative_error(y64.data(), gwfv.data(), gwfv.size(), floor_v));
+      } else {
+        std::vector<double> actual(y32.begin(), y32.end()), expected(x32.size());
+        for (size_t i = 0; i < x32.size(); ++i) expected[i] = 2.0 * x32[i];
+        expected[n] = -expected[n];  // element (1, 2): column-major offset n
+        error = max_relative_error(actual.data(), expected.data(), expected.size(), 0.0);
+      }
+      run.errors.push_back(error);
+      const double tolerance = cgdrag ? 1e-10 : 1e-6;
+      const bool ok = error <= tolerance;
+      std::printf("%s :: [check %s %d (%9.3E s)] maximum relative error = %10.4E\n",
+                  ok ? "PASSED" : "FAILED", it < warmup ? "warm-up" : "iteration",
+                  it < warmup ? it + 1 : it - warmup + 1, t_loop, error);
+      const double values[4] = {t_create, t_forward, t_delete, t_loop};
+      for (int p = 0; p < 4; ++p) run.seconds[p].push_back(values[p]);
+    }
+
+    // Results, in the schema of docs/results-schema.md.
+    const double tolerance = cgdrag ? 1e-10 : 1e-6;
+    size_t failed = 0;
+    for (double e : run.errors) failed += !(e <= tolerance);
+    check(bench_json_set_int(doc, "/schema_version", 1), "json");
+    check(bench_json_set_string(doc, "/benchmark", benchmark.c_str()), "json");
+    check(bench_json_set_string(doc, "/coupling_path", "native-cpp-torchscript"), "json");
+    check(bench_json_set_string(doc, "/coupling_variant", "inference_mode"), "json");
+    check(bench_json_set_string(doc, "/model", path.c_str()), "json");
+    if (!extra["metadata.json"].empty())
+      check(bench_json_set_parsed(doc, "/model_metadata", extra["metadata.json"].c_str()), "metadata");
+    check(bench_json_set_int(doc, "/ntimes", ntimes), "json");
+    check(bench_json_set_int(doc, "/warmup", warmup), "json");
+    check(bench_json_set_int(doc, "/threads_requested", threads), "json");
+    check(bench_json_set_int(doc, "/threads", at::get_num_threads()), "json");
+    if (cgdrag) {
+      check(bench_json_set_int(doc, "/sizes/columns", ncol), "json");
+      check(bench_json_set_int(doc, "/sizes/levels", nlev), "json");
+    } else {
+      check(bench_json_set_int(doc, "/sizes/N", n), "json");
+    }
+    check(bench_json_set_string(doc, "/dtype", cgdrag ? "float64" : "float32"), "json");
+    check(bench_json_set_string(doc, "/device", "cpu"), "json");
+    std::string command;
+    for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
+    check(bench_json_set_string(doc, "/command_line", command.c_str()), "json");
+    std::string names;
+    for (const auto &p : run.phases) names += p + std::string(16 - p.size(), ' ');
+    check(bench_json_set_string_array(doc, "/phase_order", names.data(), 4, 16), "json");
+    std::printf("Timing summary (wall clock): %d measured iterations; %d warm-up iteration(s) excluded.\n",
+                ntimes, warmup);
+    for (size_t p = 0; p < run.phases.size(); ++p) {
+      const std::string base = "/phases/" + run.phases[p];
+      const std::vector<double> measured(run.seconds[p].begin() + warmup, run.seconds[p].end());
+      const Statistics s = statistics(measured);
+      check(bench_json_set_real_array(doc, (base + "/seconds").c_str(), measured.data(),
+                                      static_cast<int64_t>(measured.size())), "json");
+      check(bench_json_set_real_array(doc, (base + "/warmup_seconds").c_str(), run.seconds[p].data(),
+                                      warmup), "json");
+      check(bench_json_set_int(doc, (base + "/statistics/count").c_str(), ntimes), "json");
+      check(bench_json_set_real(doc, (base + "/statistics/min").c_str(), s.min), "json");
+      check(bench_json_set_real(doc, (base + "/statistics/median").c_str(), s.median), "json");
+      check(bench_json_set_real(doc, (base + "/statistics/mean").c_str(), s.mean), "json");
+      check(bench_json_set_real(doc, (base + "/statistics/stddev").c_str(), s.stddev), "json");
+      check(bench_json_set_real(doc, (base + "/statistics/max").c_str(), s.max), "json");
+      std::printf("%-31s%13.4E%13.4E%13.4E%13.4E%13.4E\n", run.phases[p].c_str(), s.min, s.median,
+                  s.mean, s.stddev, s.max);
+    }
+    check(bench_json_set_real(doc, "/once/model load", load_seconds), "json");
+    const std::vector<double> measured_errors(run.errors.begin() + warmup, run.errors.end());
+    check(bench_json_set_string(doc, "/correctness/reference",
+                                cgdrag ? "WaveNet-2 drag of both wind components computed in Python "
+                                         "(eager, float64); relative error with a floor of 1e-6 * "
+                                         "max|reference| per component"
+                                       : "analytic: 2 * input with element (1, 2) negated"),
+          "json");
+    check(bench_json_set_real(doc, "/correctness/tolerance", tolerance), "json");
+    check(bench_json_set_real(doc, "/correctness/max_relative_error",
+                              *std::max_element(measured_errors.begin(), measured_errors.end())),
+          "json");
+    check(bench_json_set_real_array(doc, "/correctness/relative_errors", measured_errors.data(),
+                                    static_cast<int64_t>(measured_errors.size())), "json");
+    check(bench_json_set_int(doc, "/correctness/failed_iterations", static_cast<int64_t>(failed)),
+          "json");
+    check(bench_json_set_bool(doc, "/correctness/passed", failed == 0), "json");
+    check(bench_json_set_string(doc, "/environment/torch_version", TORCH_VERSION), "json");
+    if (!json_path.empty()) check(bench_json_write(doc, json_path.c_str()), "cannot write results");
+    bench_json_destroy(doc);
+    if (failed > 0) {
+      std::cerr << "FAILED: " << failed << " of " << run.errors.size()
+                << " iterations exceeded the tolerance\n";
+      return 1;
+    }
+    std::printf("All %zu checks PASSED.\n", run.errors.size());
+    return 0;
+  } catch (const c10::Error &e) {
+    std::string message = e.what_without_backtrace();
+    std::cerr << "benchmarker_native_cpp: " << message.substr(0, message.find('\n')) << "\n";
+  } catch (const std::exception &e) {
+    std::cerr << "benchmarker_native_cpp: " << e.what() << "\n";
+  }
+  bench_json_destroy(doc);
+  return 1;
+}

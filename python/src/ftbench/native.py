@@ -1,0 +1,380 @@
+"""Native Python baselines: the benchmark models called from Python, no Fortran.
+
+The same models, inputs, sizes and checks as the Fortran drivers, so every
+report can say how far each coupling path is from calling the model natively:
+
+* ``native-python-eager``: the ``nn.Module`` built in Python;
+* ``native-python-torchscript``: the exported TorchScript file;
+
+each under ``torch.inference_mode()`` (variant ``inference_mode``) or
+``torch.no_grad()`` (variant ``no_grad``). Arrays are NumPy arrays in Fortran
+order, as the coupled paths see them, preallocated outside the timed loop.
+Phases per iteration: ``tensor creation`` (``torch.from_numpy`` views),
+``forward`` (forward and copy into the output array), ``tensor deletion`` and
+``loop``. Results follow docs/results-schema.md. The C++ baseline
+(``native-cpp-torchscript``) is ``build/bin/benchmarker_native_cpp``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ftbench import inputs
+from ftbench.models import large_stride, wavenet
+
+PHASES = ("tensor creation", "forward", "tensor deletion", "loop")
+REPO = Path(__file__).resolve().parents[3]
+TIMING_VARIABLES = ("OMP_", "MKL_", "OPENBLAS_", "MALLOC_", "GLIBC_TUNABLES", "KMP_")
+
+
+@dataclass(frozen=True)
+class NativeConfig:
+    """One native run.
+
+    Attributes:
+        benchmark: ``large_stride`` or ``cgdrag``.
+        mode: ``eager`` (model built in Python) or ``torchscript`` (exported file).
+        grad: ``inference_mode`` or ``no_grad``.
+        ntimes: measured iterations; warmup: warm-up iterations before them.
+        threads: torch intra-op threads (0: torch's default).
+        models: directory of the exported models, the checkpoint and data/.
+        variant: large_stride model (``loop`` or ``vectorized``); n: its size N.
+        columns: cgdrag columns (a multiple of 128, at most 8192).
+        quiet: print only failed checks and the summary.
+    """
+
+    benchmark: str
+    mode: str
+    grad: str
+    ntimes: int
+    warmup: int = 1
+    threads: int = 0
+    models: Path = Path("models")
+    variant: str = "vectorized"
+    n: int = 4
+    columns: int = 8192
+    quiet: bool = False
+
+
+def relative_error(actual: np.ndarray, expected: np.ndarray, floor: float = 0.0) -> float:
+    """Maximum relative error as the Fortran drivers define it (bench_check):
+    ``|a - e| / max(|e|, floor)``, ``|a|`` where that is 0, infinite for a NaN or an
+    unexpected infinity."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    denominator = np.maximum(np.abs(e), floor)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err = np.where(denominator > 0, np.abs(a - e) / denominator, np.abs(a))
+    finite = np.isfinite(a) & np.isfinite(e)
+    err = np.where(finite, err, np.where(a == e, 0.0, np.inf))
+    return float(err.max()) if err.size else 0.0
+
+
+def git_commit() -> str:
+    """Commit of the repository, ``-dirty`` with tracked changes outside results/.
+
+    ``unknown`` outside a git checkout.
+    """
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("-dirty" if changes else "")
+
+
+def environment() -> dict[str, Any]:
+    """The machine and run conditions, as the drivers record them."""
+    cpu = "unknown"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
+        cpu = next(
+            (line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
+            "unknown",
+        )
+    return {
+        "hostname": socket.gethostname(),
+        "cpu_model": cpu,
+        "logical_cpus": os.cpu_count() or 0,
+        "os": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "utc_time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "git_commit": git_commit(),
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "numpy_version": np.__version__,
+        "variables": {
+            k: v for k, v in sorted(os.environ.items()) if k.startswith(TIMING_VARIABLES)
+        },
+    }
+
+
+def _load_torchscript(path: Path) -> tuple[torch.jit.ScriptModule, dict[str, str]]:
+    extra = {"metadata.json": ""}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        model = torch.jit.load(str(path), _extra_files=extra).eval()
+    return model, json.loads(extra["metadata.json"]) if extra["metadata.json"] else {}
+
+
+class _Case:
+    """The model, buffers, step and check of one benchmark."""
+
+    def __init__(self, config: NativeConfig) -> None:
+        self.config = config
+        self.rng = np.random.default_rng(12345)
+        if config.benchmark == "large_stride":
+            self.model, self.metadata, self.file = self._model(
+                lambda: large_stride.build(config.variant),
+                f"large_stride_{config.variant}_cpu.pt",
+                {
+                    "model": f"large_stride_{config.variant}",
+                    "benchmark": "large_stride",
+                    "variant": config.variant,
+                    "dtype": "float32",
+                },
+            )
+            n = config.n
+            self.x = np.asfortranarray(np.zeros((n, n), dtype=np.float32))
+            self.y = np.asfortranarray(np.zeros((n, n), dtype=np.float32))
+            self.sizes = {"N": n}
+            self.dtype, self.tolerance = "float32", 1e-6
+            self.reference = "analytic: 2 * input with element (1, 2) negated"
+        elif config.benchmark == "cgdrag":
+            checkpoint = config.models / "wavenet_checkpoint.pt"
+            self.model, self.metadata, self.file = self._model(
+                lambda: wavenet.build(checkpoint),
+                "cgdrag_cpu.pt",
+                {
+                    "model": "cgdrag_wavenet2",
+                    "benchmark": "cgdrag",
+                    "variant": "wavenet2",
+                    "dtype": "float64",
+                },
+            )
+            if config.columns % inputs.N_LON or not 0 < config.columns <= 8192:
+                raise ValueError("columns must be a multiple of 128 between 128 and 8192")
+            rows = config.columns // inputs.N_LON
+            data = inputs.read_inputs(config.models / "data" / "cgdrag_t42.nc")
+            block = {
+                k: np.asfortranarray(data[k][:, :rows])
+                for k in ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref")
+            }
+            block["lat"] = np.asfortranarray(
+                np.broadcast_to(data["lat"][np.newaxis, :rows], block["psfc"].shape)
+            )
+            self.data = block
+            self.gwfx = np.asfortranarray(np.zeros_like(block["uuu"]))
+            self.gwfy = np.asfortranarray(np.zeros_like(block["uuu"]))
+            self.sizes = {"columns": config.columns, "levels": wavenet.N_LEVELS}
+            self.dtype, self.tolerance = "float64", 1e-10
+            self.reference = (
+                "WaveNet-2 drag of both wind components computed in Python (eager, float64); "
+                "relative error with a floor of 1e-6 * max|reference| per component"
+            )
+        else:
+            raise ValueError(f"unknown benchmark {config.benchmark!r} (large_stride or cgdrag)")
+
+    def _model(
+        self, build: Callable[[], torch.nn.Module], file_name: str, metadata: dict[str, str]
+    ) -> tuple[torch.nn.Module, dict[str, str], Path | None]:
+        if self.config.mode == "eager":
+            return build(), {**metadata, "format": "python-eager"}, None
+        path = self.config.models / file_name
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist (create it with `ftbench export`)")
+        model, stored = _load_torchscript(path)
+        return model, stored, path
+
+    def prepare(self) -> None:
+        """New input (large_stride) and NaN outputs, outside the timed step."""
+        if self.config.benchmark == "large_stride":
+            self.x[...] = self.rng.random(self.x.shape, dtype=np.float32)
+            self.y[...] = np.nan
+        else:
+            self.gwfx[...] = np.nan
+            self.gwfy[...] = np.nan
+
+    def step(self, grad: contextlib.AbstractContextManager, t: list[int]) -> None:
+        """One timed step; appends four time stamps after the start stamp in ``t``."""
+        if self.config.benchmark == "large_stride":
+            xt, yt = torch.from_numpy(self.x), torch.from_numpy(self.y)
+            t.append(time.perf_counter_ns())
+            with grad:
+                yt.copy_(self.model(xt))
+            t.append(time.perf_counter_ns())
+            del xt, yt
+        else:
+            d = self.data
+            u, v = (
+                torch.from_numpy(inputs.columns(d["uuu"])),
+                torch.from_numpy(inputs.columns(d["vvv"])),
+            )
+            la, ps = (
+                torch.from_numpy(inputs.columns(d["lat"])),
+                torch.from_numpy(inputs.columns(d["psfc"])),
+            )
+            x, y = (
+                torch.from_numpy(inputs.columns(self.gwfx)),
+                torch.from_numpy(inputs.columns(self.gwfy)),
+            )
+            t.append(time.perf_counter_ns())
+            with grad:
+                x.copy_(self.model(u, la, ps))
+                y.copy_(self.model(v, la, ps))
+            t.append(time.perf_counter_ns())
+            del u, v, la, ps, x, y
+        t.append(time.perf_counter_ns())
+
+    def error(self) -> float:
+        """Maximum relative error of this iteration's output."""
+        if self.config.benchmark == "large_stride":
+            return relative_error(self.y, large_stride.reference(self.x))
+        d = self.data
+        return max(
+            relative_error(self.gwfx, d["gwfu_ref"], 1e-6 * np.abs(d["gwfu_ref"]).max()),
+            relative_error(self.gwfy, d["gwfv_ref"], 1e-6 * np.abs(d["gwfv_ref"]).max()),
+        )
+
+
+def _statistics(x: np.ndarray) -> dict[str, float | int]:
+    return {
+        "count": int(x.size),
+        "min": float(x.min()),
+        "median": float(np.median(x)),
+        "mean": float(x.mean()),
+        "stddev": float(x.std(ddof=1)) if x.size > 1 else 0.0,
+        "max": float(x.max()),
+    }
+
+
+def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str, Any]:
+    """Run one native baseline, print its checks and summary, and return (and
+    optionally write, atomically) its results document.
+
+    Raises:
+        FileNotFoundError: a model, checkpoint or data file is missing.
+        ValueError: an unknown benchmark, mode, grad mode or size.
+    """
+    if config.mode not in ("eager", "torchscript"):
+        raise ValueError(f"unknown mode {config.mode!r} (eager or torchscript)")
+    grads = {"inference_mode": torch.inference_mode, "no_grad": torch.no_grad}
+    if config.grad not in grads:
+        raise ValueError(f"unknown grad mode {config.grad!r} (inference_mode or no_grad)")
+    if config.threads > 0:
+        torch.set_num_threads(config.threads)
+    document: dict[str, Any] = {"schema_version": 1, "environment": environment()}
+    start = time.perf_counter()
+    case = _Case(config)
+    load_seconds = time.perf_counter() - start
+    total = config.warmup + config.ntimes
+    seconds = np.zeros((total, len(PHASES)))
+    errors = np.zeros(total)
+    for it in range(total):
+        case.prepare()
+        stamps = [time.perf_counter_ns()]
+        case.step(grads[config.grad](), stamps)
+        t0, t1, t2, t3 = stamps
+        seconds[it] = np.array([t1 - t0, t2 - t1, t3 - t2, t3 - t0]) * 1e-9
+        errors[it] = case.error()
+        ok = errors[it] <= case.tolerance
+        label = f"warm-up {it + 1}" if it < config.warmup else f"iteration {it - config.warmup + 1}"
+        line = (
+            f"{'PASSED' if ok else 'FAILED'} :: [check {label} ({seconds[it, 3]:9.3E} s)] "
+            f"maximum relative error = {errors[it]:10.4E}"
+        )
+        if not ok:
+            print(line, file=sys.stderr)
+        elif not config.quiet:
+            print(line)
+    measured = seconds[config.warmup :]
+    failed = int(np.sum(~(errors <= case.tolerance)))
+    path = "native-python-eager" if config.mode == "eager" else "native-python-torchscript"
+    document.update(
+        {
+            "benchmark": config.benchmark,
+            "coupling_path": path,
+            "coupling_variant": config.grad,
+            "model": str(case.file) if case.file else f"ftbench.models ({config.benchmark})",
+            "model_metadata": case.metadata,
+            "ntimes": config.ntimes,
+            "warmup": config.warmup,
+            "threads_requested": config.threads,
+            "threads": torch.get_num_threads(),
+            "sizes": case.sizes,
+            "dtype": case.dtype,
+            "device": "cpu",
+            "command_line": " ".join(sys.argv),
+            "phase_order": list(PHASES),
+            "phases": {
+                phase: {
+                    "seconds": measured[:, k].tolist(),
+                    "warmup_seconds": seconds[: config.warmup, k].tolist(),
+                    "statistics": _statistics(measured[:, k]),
+                }
+                for k, phase in enumerate(PHASES)
+            },
+            "once": {"model load": load_seconds},
+            "correctness": {
+                "reference": case.reference,
+                "tolerance": case.tolerance,
+                "max_relative_error": float(errors[config.warmup :].max())
+                if np.isfinite(errors[config.warmup :].max())
+                else None,
+                "relative_errors": [
+                    float(e) if np.isfinite(e) else None for e in errors[config.warmup :]
+                ],
+                "failed_iterations": failed,
+                "passed": failed == 0,
+            },
+        }
+    )
+    print(
+        f"Timing summary (wall clock): {config.ntimes} measured iterations; "
+        f"{config.warmup} warm-up iteration(s) excluded."
+    )
+    for phase in PHASES:
+        s = document["phases"][phase]["statistics"]
+        print(
+            f"{phase:31s}"
+            + "".join(f"{s[k]:13.4E}" for k in ("min", "median", "mean", "stddev", "max"))
+        )
+    if json_path is not None:
+        write_json(document, json_path)
+    return document
+
+
+def write_json(document: dict[str, Any], path: Path) -> None:
+    """Write a results document atomically (temporary file in the same directory, then rename)."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as out:
+            json.dump(document, out, indent=2)
+            out.write("\n")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)

@@ -1,0 +1,89 @@
+"""ftbench compare: ratios of medians with bootstrap intervals, regressions flagged."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ftbench.cli import REGRESSION_EXIT_CODE, main
+from ftbench.compare import compare, ratio_interval
+from ftbench.results import Result, load
+
+
+@pytest.fixture(scope="module")
+def template(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A real results document (native Python baseline, quick to make)."""
+    path = tmp_path_factory.mktemp("template") / "r.json"
+    assert (
+        main(
+            [
+                "native",
+                "large_stride",
+                "3",
+                "--n",
+                "4",
+                "--models",
+                str(model_dir),
+                "--json",
+                str(path),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    return load(path).data
+
+
+def _with_samples(template: dict, samples: np.ndarray, path: Path) -> Path:
+    data = copy.deepcopy(template)
+    data["ntimes"] = samples.size
+    data["phases"]["loop"]["seconds"] = samples.tolist()
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_twenty_percent_slowdown_is_a_regression(template: dict, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    a = 1e-3 * (1 + 0.03 * rng.standard_normal(200))
+    b = 1.2e-3 * (1 + 0.03 * rng.standard_normal(200))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _with_samples(template, a, tmp_path / "a" / "r.json")
+    _with_samples(template, b, tmp_path / "b" / "r.json")
+    out = tmp_path / "compare.md"
+    code = main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out)])
+    assert code == REGRESSION_EXIT_CODE
+    assert "**regression**" in out.read_text() and "1 regression(s)" in out.read_text()
+    # and the other way round it is an improvement, with exit 0
+    assert main(["compare", str(tmp_path / "b"), str(tmp_path / "a")]) == 0
+
+
+def test_same_distribution_is_not_flagged(template: dict, tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    a = _with_samples(template, 1e-3 * (1 + 0.1 * rng.standard_normal(100)), tmp_path / "a.json")
+    b = _with_samples(template, 1e-3 * (1 + 0.1 * rng.standard_normal(100)), tmp_path / "b.json")
+    rows = compare([load(a)], [load(b)])
+    assert len(rows) == 1 and rows[0].verdict == "same"
+    assert rows[0].low < 1 < rows[0].high
+
+
+def test_interval_contains_the_true_ratio() -> None:
+    rng = np.random.default_rng(3)
+    low, high = ratio_interval(rng.normal(1.0, 0.05, 300), rng.normal(1.5, 0.05, 300))
+    assert low < 1.5 < high and high - low < 0.05
+
+
+def test_unmatched_runs_are_an_error(
+    template: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = copy.deepcopy(template)
+    other["threads"] = template["threads"] + 1
+    (tmp_path / "a.json").write_text(json.dumps(template))
+    (tmp_path / "b.json").write_text(json.dumps(other))
+    assert main(["compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 1
+    assert "no run appears in both sets" in capsys.readouterr().err
+    assert isinstance(load(tmp_path / "a.json"), Result)
