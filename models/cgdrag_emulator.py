@@ -20,17 +20,14 @@ copied: a layout that would need a copy raises ValueError instead.
 
 from __future__ import annotations
 
-import json
-import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ftbench.emulators import load_torchscript, metadata_json, remember
 from ftbench.export import file_sha256
 from ftbench.models import wavenet
-
-_METADATA: dict[int, dict[str, str]] = {}
 
 
 def initialize(path_weights_stats: str | None = None) -> torch.nn.Module:
@@ -41,37 +38,33 @@ def initialize(path_weights_stats: str | None = None) -> torch.nn.Module:
         ValueError, RuntimeError: the file is not a WaveNet-2 checkpoint.
     """
     path = Path(path_weights_stats) if path_weights_stats else None
-    model = wavenet.build(path)
-    _METADATA[id(model)] = {
-        "model": "cgdrag_wavenet2",
-        "benchmark": "cgdrag",
-        "variant": "wavenet2",
-        "dtype": "float64",
-        "format": "python-eager",
-        "torch_version": torch.__version__,
-        "checkpoint": path.name if path else "synthetic",
-        "checkpoint_sha256": file_sha256(path) if path else "",
-    }
-    return model
+    return remember(
+        wavenet.build(path),
+        {
+            "model": "cgdrag_wavenet2",
+            "benchmark": "cgdrag",
+            "variant": "wavenet2",
+            "dtype": "float64",
+            "format": "python-eager",
+            "torch_version": torch.__version__,
+            "checkpoint": path.name if path else "synthetic",
+            "checkpoint_sha256": file_sha256(path) if path else "",
+        },
+    )
 
 
 def initialize_ts(path: str) -> torch.jit.ScriptModule:
     """WaveNet-2 from a TorchScript file (``ftbench export``), in eval mode, with its metadata.
 
     Raises:
-        ValueError: the file does not exist or is not TorchScript.
+        ValueError: the file does not exist; RuntimeError: it is not TorchScript.
     """
-    extra = {"metadata.json": ""}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated in 2.13
-        model = torch.jit.load(path, _extra_files=extra).eval()
-    _METADATA[id(model)] = json.loads(extra["metadata.json"]) if extra["metadata.json"] else {}
-    return model
+    return load_torchscript(path)
 
 
 def metadata(model: torch.nn.Module) -> str:
     """JSON text describing ``model`` (``"{}"`` for a model this module did not create)."""
-    return json.dumps(_METADATA.get(id(model), {}))
+    return metadata_json(model)
 
 
 def _columns(array: np.ndarray, num_col: int) -> torch.Tensor:
@@ -84,7 +77,7 @@ def compute_reshape_drag(
     wind: np.ndarray,
     lat: np.ndarray,
     p_surf: np.ndarray,
-    Y_out: np.ndarray,  # noqa: N803 (the published name)
+    Y_out: np.ndarray,
     num_col: int,
 ) -> None:
     """Write WaveNet-2's drag for ``wind`` into ``Y_out`` in place.

@@ -16,15 +16,11 @@ tensors with ``torch.from_numpy`` (views, no copy) and writes the result into
 
 from __future__ import annotations
 
-import json
-import warnings
-
 import numpy as np
 import torch
 
+from ftbench.emulators import load_torchscript, metadata_json, remember
 from ftbench.models import large_stride
-
-_METADATA: dict[int, dict[str, str]] = {}
 
 
 def initialize(variant: str = "loop") -> torch.nn.Module:
@@ -33,35 +29,31 @@ def initialize(variant: str = "loop") -> torch.nn.Module:
     Raises:
         ValueError: an unknown variant.
     """
-    model = large_stride.build(variant)
-    _METADATA[id(model)] = {
-        "model": f"large_stride_{variant}",
-        "benchmark": "large_stride",
-        "variant": variant,
-        "dtype": "float32",
-        "format": "python-eager",
-        "torch_version": torch.__version__,
-    }
-    return model
+    return remember(
+        large_stride.build(variant),
+        {
+            "model": f"large_stride_{variant}",
+            "benchmark": "large_stride",
+            "variant": variant,
+            "dtype": "float32",
+            "format": "python-eager",
+            "torch_version": torch.__version__,
+        },
+    )
 
 
 def initialize_ts(path: str) -> torch.jit.ScriptModule:
     """Load a TorchScript file (``ftbench export``) in eval mode, with its metadata.
 
     Raises:
-        ValueError: the file does not exist or is not TorchScript.
+        ValueError: the file does not exist; RuntimeError: it is not TorchScript.
     """
-    extra = {"metadata.json": ""}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated in 2.13
-        model = torch.jit.load(path, _extra_files=extra).eval()
-    _METADATA[id(model)] = json.loads(extra["metadata.json"]) if extra["metadata.json"] else {}
-    return model
+    return load_torchscript(path)
 
 
 def metadata(model: torch.nn.Module) -> str:
     """JSON text describing ``model`` (``"{}"`` for a model this module did not create)."""
-    return json.dumps(_METADATA.get(id(model), {}))
+    return metadata_json(model)
 
 
 def compute(model: torch.nn.Module, x: np.ndarray, y: np.ndarray) -> None:

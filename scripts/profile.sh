@@ -12,6 +12,7 @@
 #   gprof.txt    gprof flat profile and call graph (gprof -b)
 #   callgraph.png  the call graph drawn by gprof2dot + Graphviz (if `dot` is available)
 #   perf.txt     perf report by shared object and symbol (if perf is usable)
+#   run_seconds.txt  wall time of the whole run (start-up and checks included)
 # then prints the layer summary. `ftbench report` adds a "Where the time goes"
 # section for every profile it finds there. Missing tools are installed with
 # apt-get when root (graphviz, linux-perf), otherwise skipped with a note.
@@ -57,6 +58,7 @@ fi
 
 note "running $program $* (profile in $out)"
 status=0
+start=$(date +%s.%N)
 if $use_perf; then
   perf record -q -e cpu-clock -g -o "$out/perf.data" -- "$program" "$@" --json "$out/result.json" \
     > "$out/output.log" 2>&1 || status=$?
@@ -64,6 +66,8 @@ else
   "$program" "$@" --json "$out/result.json" > "$out/output.log" 2>&1 || status=$?
 fi
 [ "$status" -eq 0 ] || { tail -3 "$out/output.log" >&2; die "the driver failed (exit $status); see $out/output.log"; }
+# Wall time of the whole run: the report compares it with the timed steps.
+awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.3f\n", a - b }' > "$out/run_seconds.txt"
 
 gmon=$(ls "$out"/gmon.* 2>/dev/null | head -1)
 [ -n "$gmon" ] || die "no gmon.out was written (is $program a Profile build?)"

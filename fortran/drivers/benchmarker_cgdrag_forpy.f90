@@ -20,7 +20,7 @@ program benchmarker_cgdrag_forpy
                        bench_results_create, bench_finish, bench_path_join
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
-  use bench_check, only: check_log, check_create, check_record
+  use bench_check, only: check_log, check_create
   use bench_json, only: json_document, json_set
   use driver_build_config, only: build_uses_torchscript
   use cgdrag_case
@@ -37,7 +37,7 @@ program benchmarker_cgdrag_forpy
   type(json_document) :: doc
   type(py_object) :: emulator, torch, model, ncol_a, lat_a, psfc_a, u_a, v_a, x_a, y_a
   character(len=:), allocatable :: model_dir, module_name, torchscript, checkpoint
-  integer :: it, rows
+  integer :: it
   real(real64) :: t0
 
   call cgdrag_cli(cli, "benchmarker_cgdrag_forpy", "embedded-Python", "python-module", &
@@ -64,7 +64,6 @@ program benchmarker_cgdrag_forpy
   if (len(torchscript) > 0) call json_set(doc, "/model_file", torchscript)
   call cgdrag_read(data, options%data_path, options%columns)
   call cgdrag_describe(doc, data, options)
-  rows = options%columns / nlon
 
   call embedded_start(doc, settings, model_dir, module_name, emulator, torch)
   call timer_create(timer, cgdrag_phase_names, settings%ntimes, settings%warmup)
@@ -78,18 +77,9 @@ program benchmarker_cgdrag_forpy
   end if
   call timer_record_once(timer, "model load", timer_now() - t0)
 
-  if (.not. options%alloc_in_loop) call cgdrag_allocate(work, options, nlon, rows)
+  if (.not. options%alloc_in_loop) call cgdrag_allocate(work, options, nlon, options%columns / nlon)
   do it = 1, settings%warmup + settings%ntimes
-    call timer_start(timer, p_loop)
-
-    call timer_start(timer, p_alloc)
-    if (options%alloc_in_loop) call cgdrag_allocate(work, options, nlon, rows)
-    call timer_stop(timer, p_alloc, it)
-    call cgdrag_poison(work%gwfcng_x, work%gwfcng_y)  ! not timed: the check's safety net
-
-    call timer_start(timer, p_reshape)
-    if (options%explicit_reshape) call cgdrag_reshape_in(work, data%uuu, data%vvv, data%lat, data%psfc)
-    call timer_stop(timer, p_reshape, it)
+    call cgdrag_step_start(timer, it, work, options, data)
 
     call timer_start(timer, p_create)
     if (options%explicit_reshape) then
@@ -125,19 +115,7 @@ program benchmarker_cgdrag_forpy
     call py_object_destroy(ncol_a)
     call timer_stop(timer, p_delete, it)
 
-    call timer_start(timer, p_reshape)
-    if (options%explicit_reshape) call cgdrag_reshape_out(work)
-    call timer_stop(timer, p_reshape, it, add=.true.)
-    call timer_stop(timer, p_loop, it)  ! the check below is not part of the step
-
-    call check_record(check, it, cgdrag_max_error(data, work%gwfcng_x, work%gwfcng_y), &
-                      timer%seconds(it, p_loop), settings%quiet)
-
-    call timer_start(timer, p_loop)
-    call timer_start(timer, p_dealloc)
-    if (options%alloc_in_loop) call cgdrag_deallocate(work)
-    call timer_stop(timer, p_dealloc, it)
-    call timer_stop(timer, p_loop, it, add=.true.)
+    call cgdrag_step_finish(timer, it, work, options, data, check, settings%quiet)
   end do
 
   t0 = timer_now()

@@ -21,7 +21,7 @@ program benchmarker_cgdrag_torch
                        bench_results_create, bench_finish, bench_path_join, bench_fail
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
-  use bench_check, only: check_log, check_create, check_record
+  use bench_check, only: check_log, check_create
   use bench_json, only: json_document, json_set, json_set_parsed
   use cgdrag_case
   use cgdrag_phases
@@ -41,7 +41,7 @@ program benchmarker_cgdrag_torch
                        y_col(:, :)
   character(len=:), allocatable :: model_file, metadata
   character(len=512) :: message
-  integer :: it, stat, ncol, rows
+  integer :: it, stat, ncol
   real(real64) :: t0
 
   call cgdrag_cli(cli, "benchmarker_cgdrag_torch", "direct libtorch", "model-file", &
@@ -57,7 +57,6 @@ program benchmarker_cgdrag_torch
   call json_set(doc, "/environment/torch_version", torch_version())
   call cgdrag_read(data, options%data_path, options%columns)
   call cgdrag_describe(doc, data, options)
-  rows = options%columns / nlon
   ncol = options%columns
   if (settings%threads > 0) call torch_set_num_threads(settings%threads)
   call timer_create(timer, cgdrag_phase_names, settings%ntimes, settings%warmup)
@@ -70,18 +69,9 @@ program benchmarker_cgdrag_torch
   call timer_record_once(timer, "model load", timer_now() - t0)
   metadata = torch_model_metadata(model)
 
-  if (.not. options%alloc_in_loop) call cgdrag_allocate(work, options, nlon, rows)
+  if (.not. options%alloc_in_loop) call cgdrag_allocate(work, options, nlon, options%columns / nlon)
   do it = 1, settings%warmup + settings%ntimes
-    call timer_start(timer, p_loop)
-
-    call timer_start(timer, p_alloc)
-    if (options%alloc_in_loop) call cgdrag_allocate(work, options, nlon, rows)
-    call timer_stop(timer, p_alloc, it)
-    call cgdrag_poison(work%gwfcng_x, work%gwfcng_y)  ! not timed: the check's safety net
-
-    call timer_start(timer, p_reshape)
-    if (options%explicit_reshape) call cgdrag_reshape_in(work, data%uuu, data%vvv, data%lat, data%psfc)
-    call timer_stop(timer, p_reshape, it)
+    call cgdrag_step_start(timer, it, work, options, data)
 
     call timer_start(timer, p_create)
     if (options%explicit_reshape) then
@@ -121,20 +111,7 @@ program benchmarker_cgdrag_torch
     call torch_tensor_delete(y_t)
     call timer_stop(timer, p_delete, it)
 
-    call timer_start(timer, p_reshape)
-    if (options%explicit_reshape) call cgdrag_reshape_out(work)
-    call timer_stop(timer, p_reshape, it, add=.true.)
-
-    call timer_stop(timer, p_loop, it)  ! the check below is not part of the step
-
-    call check_record(check, it, cgdrag_max_error(data, work%gwfcng_x, work%gwfcng_y), &
-                      timer%seconds(it, p_loop), settings%quiet)
-
-    call timer_start(timer, p_loop)
-    call timer_start(timer, p_dealloc)
-    if (options%alloc_in_loop) call cgdrag_deallocate(work)
-    call timer_stop(timer, p_dealloc, it)
-    call timer_stop(timer, p_loop, it, add=.true.)
+    call cgdrag_step_finish(timer, it, work, options, data, check, settings%quiet)
   end do
 
   t0 = timer_now()

@@ -15,11 +15,14 @@
 !>   array deallocation  free what "array allocation" allocated (--alloc-in-loop);
 !>   loop                the whole step.
 module cgdrag_phases
-  use cgdrag_case, only: dp, nlev, cgdrag_options
+  use cgdrag_case, only: dp, nlev, nlon, cgdrag_options, cgdrag_data, cgdrag_poison, cgdrag_max_error
+  use bench_timer, only: phase_timer, timer_start, timer_stop
+  use bench_check, only: check_log, check_record
   implicit none
   private
 
   public :: cgdrag_work, cgdrag_allocate, cgdrag_deallocate, cgdrag_reshape_in, cgdrag_reshape_out
+  public :: cgdrag_step_start, cgdrag_step_finish
 
   character(len=18), parameter, public :: cgdrag_phase_names(7) = [character(len=18) :: &
     "array allocation", "reshape", "tensor creation", "forward", "tensor deletion", &
@@ -75,5 +78,49 @@ contains
     work%gwfcng_x = reshape(work%x_col, shape(work%gwfcng_x))
     work%gwfcng_y = reshape(work%y_col, shape(work%gwfcng_y))
   end subroutine cgdrag_reshape_out
+
+  !> Start step `it`: start the loop timer; array allocation (with
+  !> --alloc-in-loop); poison the outputs (not timed); the reshape in (with
+  !> --explicit-reshape). Tensor creation comes next, in the driver.
+  subroutine cgdrag_step_start(timer, it, work, options, data)
+    type(phase_timer), intent(inout) :: timer     !< the driver's timer (cgdrag_phase_names)
+    integer, intent(in) :: it                     !< iteration, warm-up included
+    type(cgdrag_work), intent(inout) :: work      !< the step's arrays
+    type(cgdrag_options), intent(in) :: options   !< cgdrag options
+    type(cgdrag_data), intent(in) :: data         !< inputs and references
+    call timer_start(timer, p_loop)
+    call timer_start(timer, p_alloc)
+    if (options%alloc_in_loop) call cgdrag_allocate(work, options, nlon, options%columns / nlon)
+    call timer_stop(timer, p_alloc, it)
+    call cgdrag_poison(work%gwfcng_x, work%gwfcng_y)  ! not timed: the check's safety net
+    call timer_start(timer, p_reshape)
+    if (options%explicit_reshape) call cgdrag_reshape_in(work, data%uuu, data%vvv, data%lat, data%psfc)
+    call timer_stop(timer, p_reshape, it)
+  end subroutine cgdrag_step_start
+
+  !> Finish step `it` after tensor deletion: the reshape out (with
+  !> --explicit-reshape, added to the reshape phase); stop the loop timer;
+  !> check both drag components (not timed); array deallocation (with
+  !> --alloc-in-loop, added to the loop time).
+  subroutine cgdrag_step_finish(timer, it, work, options, data, check, quiet)
+    type(phase_timer), intent(inout) :: timer     !< the driver's timer (cgdrag_phase_names)
+    integer, intent(in) :: it                     !< iteration, warm-up included
+    type(cgdrag_work), intent(inout) :: work      !< the step's arrays
+    type(cgdrag_options), intent(in) :: options   !< cgdrag options
+    type(cgdrag_data), intent(in) :: data         !< inputs and references
+    type(check_log), intent(inout) :: check       !< correctness log
+    logical, intent(in) :: quiet                  !< print only failed checks
+    call timer_start(timer, p_reshape)
+    if (options%explicit_reshape) call cgdrag_reshape_out(work)
+    call timer_stop(timer, p_reshape, it, add=.true.)
+    call timer_stop(timer, p_loop, it)  ! the check below is not part of the step
+    call check_record(check, it, cgdrag_max_error(data, work%gwfcng_x, work%gwfcng_y), &
+                      timer%seconds(it, p_loop), quiet)
+    call timer_start(timer, p_loop)
+    call timer_start(timer, p_dealloc)
+    if (options%alloc_in_loop) call cgdrag_deallocate(work)
+    call timer_stop(timer, p_dealloc, it)
+    call timer_stop(timer, p_loop, it, add=.true.)
+  end subroutine cgdrag_step_finish
 
 end module cgdrag_phases

@@ -21,6 +21,7 @@ program test_py_embedding
                                          c_int64_t
   use, intrinsic :: iso_fortran_env, only: int64, real64
   use py_embedding
+  use test_support, only: resident_kb
   implicit none
 
   character(len=256) :: case_name, probe_dir, mode, text
@@ -290,21 +291,6 @@ contains
     end do
     if (abs(y(1, 1) - 2 * x(1, 1)) > 0) call fail("touch did not write y")
   end subroutine memory
-
-  !> VmRSS of this process in kB, from /proc/self/status.
-  integer(int64) function resident_kb()
-    character(len=256) :: line
-    integer :: unit, ios
-    resident_kb = -1
-    open (newunit=unit, file="/proc/self/status", action="read", iostat=ios)
-    if (ios /= 0) return
-    do
-      read (unit, '(a)', iostat=ios) line
-      if (ios /= 0) exit
-      if (line(1:6) == "VmRSS:") read (line(7:), *) resident_kb
-    end do
-    close (unit)
-  end function resident_kb
 
   subroutine failing_import(name)
     character(len=*), intent(in) :: name

@@ -14,6 +14,7 @@
 program test_torch_model
   use, intrinsic :: iso_fortran_env, only: real32, real64, int64
   use torch_coupling
+  use test_support, only: resident_kb
   implicit none
 
   type(torch_model) :: err_model
@@ -133,21 +134,6 @@ contains
     if (abs(y(1, 2) + 2 * x(1, 2)) > 0) call fail("wrong result")
     call torch_model_delete(model)
   end subroutine memory
-
-  !> VmRSS of this process in kB, from /proc/self/status.
-  integer(int64) function resident_kb()
-    character(len=256) :: line
-    integer :: unit, ios
-    resident_kb = -1
-    open (newunit=unit, file="/proc/self/status", action="read", iostat=ios)
-    if (ios /= 0) return
-    do
-      read (unit, '(a)', iostat=ios) line
-      if (ios /= 0) exit
-      if (line(1:6) == "VmRSS:") read (line(7:), *) resident_kb
-    end do
-    close (unit)
-  end function resident_kb
 
   !> Make one call fail, passing stat/errmsg only when use_stat.
   subroutine error_case(name)

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import run
 
+from conftest import run
 from ftbench.export import read_metadata, specs
 from ftbench.inputs import (
     N_LAT,

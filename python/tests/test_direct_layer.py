@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from conftest import run
 
 DTYPES = ("real32", "real64", "int32", "int64")

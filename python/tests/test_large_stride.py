@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import REPO, run
 
+from conftest import REPO, run
 from ftbench import export as export_module
 from ftbench.export import SPECS, RoundTripError, export, export_all, read_metadata
 from ftbench.models import large_stride

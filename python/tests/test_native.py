@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run
 
+from conftest import run
 from ftbench.cli import main
 from ftbench.native import relative_error
 from ftbench.results import load

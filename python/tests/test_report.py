@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run
 
+from conftest import run
 from ftbench.cli import main
 from ftbench.report import fit_scaling, summary_rows, write_report
 from ftbench.results import ResultsError, load, load_all

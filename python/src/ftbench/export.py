@@ -145,14 +145,24 @@ def metadata_of(spec: ExportSpec) -> dict[str, str]:
     }
 
 
+def load_with_metadata(path: Path | str) -> tuple[torch.jit.ScriptModule, dict[str, str]]:
+    """Load a TorchScript file in eval mode with the metadata stored in it ({} if none).
+
+    Raises:
+        ValueError: the file does not exist.
+        RuntimeError: the file is not TorchScript.
+    """
+    extra = {METADATA_FILE: ""}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated in 2.13
+        model = torch.jit.load(str(path), _extra_files=extra).eval()
+    return model, json.loads(extra[METADATA_FILE]) if extra[METADATA_FILE] else {}
+
+
 def read_metadata(path: Path) -> dict[str, str] | None:
     """Metadata stored in a TorchScript file, or None when absent or unreadable."""
-    extra = {METADATA_FILE: ""}
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            torch.jit.load(str(path), _extra_files=extra)
-        return json.loads(extra[METADATA_FILE]) if extra[METADATA_FILE] else None
+        return load_with_metadata(path)[1] or None
     except (RuntimeError, ValueError, OSError):
         return None
 

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ import numpy as np
 import torch
 
 from ftbench import inputs
+from ftbench.export import load_with_metadata
 from ftbench.models import large_stride, wavenet
 
 PHASES = ("tensor creation", "forward", "tensor deletion", "loop")
@@ -132,14 +132,6 @@ def environment() -> dict[str, Any]:
     }
 
 
-def _load_torchscript(path: Path) -> tuple[torch.jit.ScriptModule, dict[str, str]]:
-    extra = {"metadata.json": ""}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        model = torch.jit.load(str(path), _extra_files=extra).eval()
-    return model, json.loads(extra["metadata.json"]) if extra["metadata.json"] else {}
-
-
 class _Case:
     """The model, buffers, step and check of one benchmark."""
 
@@ -206,7 +198,7 @@ class _Case:
         path = self.config.models / file_name
         if not path.exists():
             raise FileNotFoundError(f"{path} does not exist (create it with `ftbench export`)")
-        model, stored = _load_torchscript(path)
+        model, stored = load_with_metadata(path)
         return model, stored, path
 
     def prepare(self) -> None:

@@ -384,6 +384,17 @@ def _scaling_section(results: Sequence[Result], plot_dir: Path) -> list[str]:
     ]
 
 
+def _step_share(result: Result, directory: Path) -> str:
+    """Share of the profiled run's wall time spent in its timed steps."""
+    try:
+        run_seconds = float((directory / "run_seconds.txt").read_text())
+    except (OSError, ValueError):
+        return "n/a"
+    loop = result.data["phases"][HEADLINE_PHASE]
+    steps = sum(loop["seconds"]) + sum(loop["warmup_seconds"])
+    return f"{100 * steps / run_seconds:.0f} %" if run_seconds > 0 else "n/a"
+
+
 def _profiles_section(profiles_dir: Path | None, plot_dir: Path) -> list[str]:
     """'Where the time goes' from results/profiles/<name>/ (scripts/profile.sh)."""
     if profiles_dir is None or not profiles_dir.is_dir():
@@ -458,7 +469,10 @@ def _profiles_section(profiles_dir: Path | None, plot_dir: Path) -> list[str]:
         "Profiles from `scripts/profile.sh` (a Profile build: RelWithDebInfo + `-pg`). gprof "
         "samples only code inside the executable (the Fortran and the statically linked shims), "
         "so time in libtorch or libpython is invisible to it; `perf record -e cpu-clock` sees "
-        "every shared object. Share of perf samples by layer (see `ftbench.profiles.layer_of`):",
+        "every shared object. Share of perf samples by layer (see `ftbench.profiles.layer_of`); "
+        "the samples cover the whole run, of which the timed steps (warm-up included) took the "
+        "share in *steps / run*: the rest is start-up (loading the model, starting Python and "
+        "importing torch), reading inputs and the checks.",
         "",
     ]
     if layer_rows:
