@@ -12,7 +12,8 @@ import pytest
 from conftest import run
 from ftbench.cli import main
 from ftbench.report import fit_scaling, summary_rows, write_report
-from ftbench.results import ResultsError, load, load_all
+from ftbench.results import ResultsError, load, load_all, merge_repeats
+from ftbench.suite import PYTHON_BASELINE, Run, run_suite
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +124,31 @@ def test_scaling_fit_recovers_fixed_and_per_unit_cost() -> None:
     sizes = np.array([64.0, 256.0, 1024.0, 4096.0]) ** 2
     fixed, per_unit = fit_scaling(sizes, 20e-6 + 1e-9 * sizes)
     assert fixed == pytest.approx(20e-6, rel=1e-6) and per_unit == pytest.approx(1e-9, rel=1e-6)
+
+
+def test_repeats_in_several_processes_become_one_row(driver_results: Path, tmp_path: Path) -> None:
+    base = json.loads(next(driver_results.glob("*vectorized*")).read_text())
+    fast = _variant(base, "direct", 1.0)
+    slow = _variant(base, "direct", 2.0)
+    (tmp_path / "a_r1.json").write_text(json.dumps(fast))
+    (tmp_path / "a_r2.json").write_text(json.dumps(slow))
+    merged = merge_repeats(load_all([tmp_path]))
+    assert len(merged) == 1
+    data = merged[0].data
+    assert data["processes"] == 2 and data["ntimes"] == 2 * base["ntimes"]
+    assert len(data["phases"]["loop"]["seconds"]) == 2 * len(base["phases"]["loop"]["seconds"])
+    assert data["process_medians"][1] == pytest.approx(2 * data["process_medians"][0])
+    text = write_report(load_all([tmp_path]), tmp_path / "out").read_text()
+    assert "1 runs in 1 group(s)" in text and "| 2: " in text
+
+
+def test_suite_repeat_runs_every_configuration_in_separate_processes(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    runs = [Run("tiny", PYTHON_BASELINE, ("large_stride", "2", "--n", "4"), threads=1)]
+    files = run_suite(runs, build_dir, model_dir, tmp_path / "raw", progress=False, repeat=2)
+    assert [f.name for f in files] == ["tiny_r1.json", "tiny_r2.json"]
+    assert (tmp_path / "raw" / "tiny_r2.log").exists()
+    assert not (tmp_path / "raw.partial").exists()
+    merged = merge_repeats(load_all([tmp_path / "raw"]))
+    assert len(merged) == 1 and merged[0].data["processes"] == 2

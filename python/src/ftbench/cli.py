@@ -58,9 +58,10 @@ def _cmd_inputs(args: argparse.Namespace) -> None:
 
 
 def _cmd_suite(args: argparse.Namespace) -> None:
-    from ftbench.suite import default_suite, run_suite, sweep_suite
+    from ftbench.suite import DEFAULT_REPEAT, default_suite, run_suite, sweep_suite
 
     runs = sweep_suite() if args.sweep else default_suite(args.threads)
+    repeat = args.repeat if args.repeat is not None else (1 if args.sweep else DEFAULT_REPEAT)
     files = run_suite(
         runs,
         args.build,
@@ -68,6 +69,7 @@ def _cmd_suite(args: argparse.Namespace) -> None:
         args.raw,
         pin_malloc=not args.no_pin_malloc,
         progress=not args.no_progress,
+        repeat=repeat,
     )
     print(f"{len(files)} results files in {args.raw}")
 
@@ -191,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-pin-malloc",
         action="store_true",
         help="leave glibc's malloc thresholds dynamic (default: pinned)",
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        help="run every configuration in this many processes, pass after pass "
+        "(default: 3, or 1 with --sweep)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_suite)

@@ -1,8 +1,8 @@
 """Comparing two sets of results: did a change make things faster or slower?
 
 For every run present in both sets (same benchmark, model, sizes, threads,
-dtype, coupling path and model file), the ratio of medians B / A of the
-headline phase, with a 95 % bootstrap confidence interval
+dtype, coupling path and model file; repeats in several processes pooled),
+the ratio of medians B / A of the headline phase, with a 95 % bootstrap confidence interval
 (``scipy.stats.bootstrap``, percentile method, both samples resampled
 independently, fixed seed). A row whose whole interval lies above
 ``1 + threshold`` is a regression; wholly below ``1 - threshold``, an
@@ -20,7 +20,7 @@ from scipy import stats
 from tabulate import tabulate
 
 from ftbench.report import fmt_seconds
-from ftbench.results import Result
+from ftbench.results import Result, merge_repeats
 
 RESAMPLES = 2000
 SEED = 20261122
@@ -73,8 +73,8 @@ def ratio_interval(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> tu
 
 def compare(a: Sequence[Result], b: Sequence[Result], threshold: float = 0.05) -> list[Comparison]:
     """Compare every run found in both sets (passing runs only), in key order."""
-    runs_a = {_key(r): r for r in a if r.passed}
-    runs_b = {_key(r): r for r in b if r.passed}
+    runs_a = {_key(r): r for r in merge_repeats(a) if r.passed}
+    runs_b = {_key(r): r for r in merge_repeats(b) if r.passed}
     rows = []
     for key in sorted(runs_a.keys() & runs_b.keys()):
         xa, xb = runs_a[key].seconds(), runs_b[key].seconds()

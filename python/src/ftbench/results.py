@@ -6,8 +6,10 @@ against ``results.schema.json`` (jsonschema) and exposes what reports need.
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -121,3 +123,61 @@ def load_all(paths: Iterable[Path]) -> list[Result]:
     if not files:
         raise ResultsError("no results files found (run the benchmarks first)")
     return [load(f) for f in files]
+
+
+def _statistics(x: np.ndarray) -> dict[str, float | int]:
+    return {
+        "count": int(x.size),
+        "min": float(x.min()),
+        "median": float(np.median(x)),
+        "mean": float(x.mean()),
+        "stddev": float(x.std(ddof=1)) if x.size > 1 else 0.0,
+        "max": float(x.max()),
+    }
+
+
+def merge_repeats(results: Sequence[Result]) -> list[Result]:
+    """Merge runs of one configuration made in separate processes (``ftbench suite --repeat``).
+
+    Runs with the same benchmark, model, sizes, threads, dtype, coupling path and
+    model file become one result whose samples are all of theirs, concatenated
+    (statistics recomputed), whose check passed only if every run's did, and
+    which records ``processes`` (how many runs) and ``process_medians`` (each
+    run's median of the headline phase): on a shared machine two processes of
+    the same program can differ more than two coupling paths do.
+    """
+    by_key: dict[tuple[object, ...], list[Result]] = defaultdict(list)
+    for r in results:
+        file = Path(r.data.get("model_file") or r.data["model"]).name
+        by_key[(*r.group_key, r.path_label, file)].append(r)
+    merged = []
+    for runs in by_key.values():
+        data = copy.deepcopy(runs[0].data)
+        data["processes"] = len(runs)
+        data["process_medians"] = [float(np.median(r.seconds())) for r in runs]
+        if len(runs) > 1:
+            for phase in data["phase_order"]:
+                seconds = np.concatenate([r.seconds(phase) for r in runs])
+                warmup = sum((r.data["phases"][phase]["warmup_seconds"] for r in runs), [])
+                data["phases"][phase] = {
+                    "seconds": seconds.tolist(),
+                    "warmup_seconds": warmup,
+                    "statistics": _statistics(seconds),
+                }
+            data["ntimes"] = sum(r.data["ntimes"] for r in runs)
+            data["once"] = {
+                name: float(
+                    np.median([r.data["once"][name] for r in runs if name in r.data["once"]])
+                )
+                for name in data.get("once", {})
+            }
+            errors = [r.data["correctness"]["max_relative_error"] for r in runs]
+            data["correctness"].update(
+                max_relative_error=None if None in errors else max(errors),
+                relative_errors=sum((r.data["correctness"]["relative_errors"] for r in runs), []),
+                failed_iterations=sum(r.data["correctness"]["failed_iterations"] for r in runs),
+                passed=all(r.passed for r in runs),
+            )
+            data["environment"]["utc_time"] = min(r.data["environment"]["utc_time"] for r in runs)
+        merged.append(Result(runs[0].path, data))
+    return merged

@@ -186,16 +186,20 @@ def cgdrag_runs(
     return tuple(runs)
 
 
+DEFAULT_REPEAT = 3
+"""Processes per configuration in the default suite (``ftbench suite --repeat``)."""
+
+
 def default_suite(threads: int = 1) -> tuple[Run, ...]:
-    """The main job's suite at ``threads`` intra-op threads."""
+    """The main job's suite at ``threads`` intra-op threads (run ``DEFAULT_REPEAT`` times)."""
     return (
         # The published sizes: the interpreter-bound loop and the vectorized model.
-        *large_stride_runs("loop", 256, 20, threads),
-        *large_stride_runs("vectorized", 1024, 100, threads),
+        *large_stride_runs("loop", 256, 10, threads),
+        *large_stride_runs("vectorized", 1024, 50, threads),
         # A 4 x 4 array: what remains is each path's fixed cost per call.
-        *large_stride_runs("vectorized", 4, 2000, threads),
+        *large_stride_runs("vectorized", 4, 1000, threads),
         # WaveNet-2 gravity-wave drag on the whole T42 grid, as MiMA calls it.
-        *cgdrag_runs(20, 8192, threads),
+        *cgdrag_runs(10, 8192, threads),
     )
 
 
@@ -235,9 +239,13 @@ def run_suite(
     raw_dir: Path,
     pin_malloc: bool = True,
     progress: bool = True,
+    repeat: int = 1,
 ) -> list[Path]:
     """Run everything and return the results files, written under ``raw_dir``.
 
+    With ``repeat`` > 1 the whole list runs that many times, one pass after the
+    other (so slow drifts of the machine spread over every configuration), each
+    run in its own process, as ``<name>_r<k>``; reports pool the repeats.
     Files go to ``<raw_dir>.partial`` first; when all runs pass it replaces
     ``raw_dir``. Each run's standard output and error are kept in ``<name>.log``.
 
@@ -248,6 +256,14 @@ def run_suite(
     partial = raw_dir.with_name(raw_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
+    if repeat < 1:
+        raise ValueError(f"repeat must be at least 1, got {repeat}")
+    if repeat > 1:
+        runs = [
+            Run(f"{run.name}_r{k}", run.driver, run.args, run.threads)
+            for k in range(1, repeat + 1)
+            for run in runs
+        ]
     written = []
     for run in tqdm(runs, desc="benchmarks", unit="run", disable=not progress):
         if run.driver != PYTHON_BASELINE and not (build_dir / "bin" / run.driver).exists():
