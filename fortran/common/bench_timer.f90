@@ -11,6 +11,8 @@
 !> model delete) are recorded with timer_record_once.
 module bench_timer
   use, intrinsic :: iso_fortran_env, only: int64, real64, output_unit
+  use, intrinsic :: iso_c_binding, only: c_ptr, c_loc, c_size_t, c_sizeof, c_funptr, c_funloc, &
+                                         c_int, c_double
   use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan, ieee_is_nan
   use coupling_status, only: status_fail
   use bench_json, only: json_document, json_set
@@ -114,7 +116,7 @@ contains
     type(phase_timer), intent(in) :: timer  !< timer
     integer, intent(in) :: phase            !< index into the phase names
     type(phase_statistics) :: stats         !< min, median, mean, stddev, max, count
-    real(real64), allocatable :: x(:)
+    real(real64), allocatable, target :: x(:)
     integer :: n
     allocate (x, source=timer%seconds(timer%warmup + 1:, phase))
     n = size(x)
@@ -177,21 +179,25 @@ contains
     end do
   end subroutine timer_to_json
 
-  !> Sort in ascending order (insertion sort: the sample counts here are small).
-  pure subroutine sort(x)
-    real(real64), intent(inout) :: x(:)
-    real(real64) :: key
-    integer :: i, j
-    do i = 2, size(x)
-      key = x(i)
-      j = i - 1
-      do while (j >= 1)
-        if (x(j) <= key) exit
-        x(j + 1) = x(j)
-        j = j - 1
-      end do
-      x(j + 1) = key
-    end do
+  !> Sort in ascending order with the C library's qsort.
+  subroutine sort(x)
+    real(real64), intent(inout), target :: x(:)
+    interface
+      subroutine qsort(base, count, size, compare) bind(C, name="qsort")
+        import :: c_ptr, c_size_t, c_funptr
+        type(c_ptr), value :: base
+        integer(c_size_t), value :: count, size
+        type(c_funptr), value :: compare
+      end subroutine qsort
+    end interface
+    if (size(x) < 2) return
+    call qsort(c_loc(x), size(x, kind=c_size_t), c_sizeof(x(1)), c_funloc(compare_reals))
   end subroutine sort
+
+  !> qsort's comparison of two real64 values: -1, 0 or 1.
+  integer(c_int) function compare_reals(a, b) bind(C)
+    real(c_double), intent(in) :: a, b
+    compare_reals = merge(-1_c_int, merge(1_c_int, 0_c_int, a > b), a < b)
+  end function compare_reals
 
 end module bench_timer

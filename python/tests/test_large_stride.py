@@ -83,6 +83,11 @@ def test_driver_passes_and_writes_valid_results(
     assert set(data["once"]) == {"model load", "model delete"}
     assert data["correctness"]["passed"] and data["correctness"]["max_relative_error"] == 0
     assert result.model_name == Path(file_name).stem.removesuffix("_cpu")
+    for phase in data["phase_order"]:  # the Fortran statistics agree with NumPy's
+        seconds = np.array(data["phases"][phase]["seconds"])
+        stats = data["phases"][phase]["statistics"]
+        assert stats["median"] == np.median(seconds) and stats["min"] == seconds.min()
+        assert stats["stddev"] == pytest.approx(seconds.std(ddof=1), rel=1e-12)
     loop = np.array(data["phases"]["loop"]["seconds"])
     parts = sum(np.array(data["phases"][p]["seconds"]) for p in data["phase_order"][:3])
     assert np.all(loop >= parts)  # the loop encloses its phases

@@ -139,7 +139,7 @@ def test_repeats_in_several_processes_become_one_row(driver_results: Path, tmp_p
     assert len(data["phases"]["loop"]["seconds"]) == 2 * len(base["phases"]["loop"]["seconds"])
     assert data["process_medians"][1] == pytest.approx(2 * data["process_medians"][0])
     text = write_report(load_all([tmp_path]), tmp_path / "out").read_text()
-    assert "1 runs in 1 group(s)" in text and "| 2: " in text
+    assert "1 configurations (2 runs) in 1 group(s)" in text and "| 2: " in text
 
 
 def test_suite_repeat_runs_every_configuration_in_separate_processes(

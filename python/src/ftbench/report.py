@@ -431,7 +431,12 @@ def _profiles_section(profiles_dir: Path | None, plot_dir: Path) -> list[str]:
                 (directory / "perf.txt").read_text(), executable, str(directory / "perf.txt")
             )
             layer_rows.append(
-                [directory.name, result.model_name, result.path_label]
+                [
+                    directory.name,
+                    result.model_name,
+                    result.path_label,
+                    _step_share(result, directory),
+                ]
                 + [f"{perf.by_layer[layer]:.1f} %" for layer in LAYERS]
             )
         top = [
@@ -489,7 +494,7 @@ def _profiles_section(profiles_dir: Path | None, plot_dir: Path) -> list[str]:
         lines += [
             tabulate(
                 layer_rows,
-                headers=["profile", "model", "path", *LAYERS],
+                headers=["profile", "model", "path", "steps / run", *LAYERS],
                 tablefmt="github",
                 disable_numparse=True,
             ),
@@ -516,6 +521,7 @@ def write_report(
     excluded from the ratios. Plots left from an earlier report in
     ``out_dir/plots`` are removed.
     """
+    processes = len(results)
     results = merge_repeats(results)
     out_dir.mkdir(parents=True, exist_ok=True)
     plot_dir = out_dir / "plots"
@@ -530,7 +536,8 @@ def write_report(
     lines = [
         "# fortran-torch-bench report",
         "",
-        f"{len(results)} runs in {len(groups)} group(s) of comparable runs. Times are wall-clock "
+        f"{len(results)} configurations ({processes} runs) in {len(groups)} group(s) of comparable "
+        "configurations. Times are wall-clock "
         f"seconds per iteration; `{HEADLINE_PHASE}` is one whole coupled step (see each "
         "driver's phases in docs/benchmarks.md). Statistics exclude the first "
         f"{' or '.join(map(str, warmups))} warm-up iteration(s) of each run; IQR is the 75th minus "
@@ -545,7 +552,8 @@ def write_report(
     ]
     if noisy:
         lines += [
-            f"> ⚠ **Noisy machine**: {len(noisy)} of {len(results)} runs have a coefficient of "
+            f"> ⚠ **Noisy machine**: {len(noisy)} of {len(results)} configurations have a "
+            "coefficient of "
             f"variation above {100 * NOISY_CV:.0f} % (marked ⚠). Compare medians, not means, and "
             "treat differences smaller than the IQR as noise.",
             "",
