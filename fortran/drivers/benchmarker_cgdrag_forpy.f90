@@ -14,15 +14,15 @@
 program benchmarker_cgdrag_forpy
   use, intrinsic :: iso_fortran_env, only: real64
   use py_embedding, only: py_object, py_call, py_object_from, py_array_from, py_object_destroy
-  use embedded_driver, only: embedded_start, embedded_load_model, embedded_finish
-  use bench_cli, only: cli_parser, cli_parse, cli_string, cli_add_option, cli_given
+  use embedded_driver, only: embedded_start, embedded_load_model, embedded_finish, &
+                             embedded_add_torchscript_option, embedded_torchscript
+  use bench_cli, only: cli_parser, cli_parse, cli_string, cli_add_option
   use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
                        bench_results_create, bench_finish, bench_path_join
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
   use bench_check, only: check_log, check_create
   use bench_json, only: json_document, json_set
-  use driver_build_config, only: build_uses_torchscript
   use cgdrag_case
   use cgdrag_phases
   implicit none
@@ -42,8 +42,7 @@ program benchmarker_cgdrag_forpy
 
   call cgdrag_cli(cli, "benchmarker_cgdrag_forpy", "embedded-Python", "python-module", &
                   "module in <model-dir>, e.g. cgdrag_emulator", phased=.true.)
-  call cli_add_option(cli, "--torchscript", "FILE", "load this TorchScript file (in <model-dir>) " // &
-                      "with initialize_ts instead of building the model in Python; 'none' builds it")
+  call embedded_add_torchscript_option(cli)
   call cli_add_option(cli, "--checkpoint", "FILE", "checkpoint for initialize (in <model-dir>; " // &
                       "default wavenet_checkpoint.pt)", "wavenet_checkpoint.pt")
   call bench_add_standard_options(cli)
@@ -53,11 +52,7 @@ program benchmarker_cgdrag_forpy
   model_dir = cli_string(cli, "model-dir")
   module_name = cli_string(cli, "python-module")
   checkpoint = bench_path_join(model_dir, cli_string(cli, "--checkpoint"))
-  torchscript = ""
-  if (build_uses_torchscript) torchscript = "cgdrag_cpu.pt"
-  if (cli_given(cli, "--torchscript")) torchscript = cli_string(cli, "--torchscript")
-  if (torchscript == "none") torchscript = ""
-  if (len(torchscript) > 0) torchscript = bench_path_join(model_dir, torchscript)
+  torchscript = embedded_torchscript(cli, model_dir, "cgdrag_cpu.pt")
 
   call bench_results_create(doc, settings, "cgdrag", "embedded-python", module_name)
   call json_set(doc, "/coupling_variant", variant_label())

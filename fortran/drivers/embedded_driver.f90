@@ -8,10 +8,13 @@ module embedded_driver
                           py_version
   use bench_run, only: bench_settings, bench_fail, bench_path_join
   use bench_json, only: json_document, json_set, json_set_parsed
+  use bench_cli, only: cli_parser, cli_add_option, cli_string, cli_given
+  use driver_build_config, only: build_uses_torchscript
   implicit none
   private
 
   public :: embedded_start, embedded_load_model, embedded_finish
+  public :: embedded_add_torchscript_option, embedded_torchscript
 
 contains
 
@@ -84,5 +87,28 @@ contains
     call py_object_destroy(emulator)
     call py_finalize()
   end subroutine embedded_finish
+
+  !> Declare --torchscript FILE|none (load TorchScript with initialize_ts instead
+  !> of building the model in Python).
+  subroutine embedded_add_torchscript_option(cli)
+    type(cli_parser), intent(inout) :: cli  !< the driver's parser
+    call cli_add_option(cli, "--torchscript", "FILE", "load this TorchScript file (in " // &
+                        "<model-dir>) with initialize_ts instead of building the model in " // &
+                        "Python; 'none' builds it")
+  end subroutine embedded_add_torchscript_option
+
+  !> The TorchScript file to load, or "" to build the model in Python: --torchscript
+  !> when given ("none" = build), else `default_file` in a -DUSETS=ON build, else "".
+  function embedded_torchscript(cli, model_dir, default_file) result(path)
+    type(cli_parser), intent(in) :: cli             !< parsed command line
+    character(len=*), intent(in) :: model_dir       !< where the file is
+    character(len=*), intent(in) :: default_file    !< the USETS default, e.g. cgdrag_cpu.pt
+    character(len=:), allocatable :: path           !< file path, or ""
+    path = ""
+    if (build_uses_torchscript) path = default_file
+    if (cli_given(cli, "--torchscript")) path = cli_string(cli, "--torchscript")
+    if (path == "none") path = ""
+    if (len(path) > 0) path = bench_path_join(model_dir, path)
+  end function embedded_torchscript
 
 end module embedded_driver

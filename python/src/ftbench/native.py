@@ -38,6 +38,7 @@ import torch
 from ftbench import inputs
 from ftbench.export import load_with_metadata
 from ftbench.models import large_stride, wavenet
+from ftbench.results import statistics
 
 PHASES = ("tensor creation", "forward", "tensor deletion", "loop")
 REPO = Path(__file__).resolve().parents[3]
@@ -252,17 +253,6 @@ class _Case:
         )
 
 
-def _statistics(x: np.ndarray) -> dict[str, float | int]:
-    return {
-        "count": int(x.size),
-        "min": float(x.min()),
-        "median": float(np.median(x)),
-        "mean": float(x.mean()),
-        "stddev": float(x.std(ddof=1)) if x.size > 1 else 0.0,
-        "max": float(x.max()),
-    }
-
-
 def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str, Any]:
     """Run one native baseline, print its checks and summary, and return (and
     optionally write, atomically) its results document.
@@ -325,7 +315,7 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
                 phase: {
                     "seconds": measured[:, k].tolist(),
                     "warmup_seconds": seconds[: config.warmup, k].tolist(),
-                    "statistics": _statistics(measured[:, k]),
+                    "statistics": statistics(measured[:, k]),
                 }
                 for k, phase in enumerate(PHASES)
             },

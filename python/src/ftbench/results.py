@@ -125,7 +125,8 @@ def load_all(paths: Iterable[Path]) -> list[Result]:
     return [load(f) for f in files]
 
 
-def _statistics(x: np.ndarray) -> dict[str, float | int]:
+def statistics(x: np.ndarray) -> dict[str, float | int]:
+    """The ``statistics`` block of a phase: count, min, median, mean, stddev (n - 1), max."""
     return {
         "count": int(x.size),
         "min": float(x.min()),
@@ -162,7 +163,7 @@ def merge_repeats(results: Sequence[Result]) -> list[Result]:
                 data["phases"][phase] = {
                     "seconds": seconds.tolist(),
                     "warmup_seconds": warmup,
-                    "statistics": _statistics(seconds),
+                    "statistics": statistics(seconds),
                 }
             data["ntimes"] = sum(r.data["ntimes"] for r in runs)
             data["once"] = {
