@@ -11,7 +11,7 @@ import pytest
 
 from ftbench.cli import REGRESSION_EXIT_CODE, main
 from ftbench.compare import compare, ratio_interval
-from ftbench.results import Result, load
+from ftbench.results import Result, load, load_all
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +87,23 @@ def test_unmatched_runs_are_an_error(
     assert main(["compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 1
     assert "no run appears in both sets" in capsys.readouterr().err
     assert isinstance(load(tmp_path / "a.json"), Result)
+
+
+def test_repeats_are_resampled_as_whole_processes(template: dict, tmp_path: Path) -> None:
+    """Two sets of the same program whose processes differ by up to 1.6x: resampling
+    samples alone would flag a change; resampling whole processes does not."""
+    rng = np.random.default_rng(4)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for side, levels in (("a", (1.0, 1.6, 1.1)), ("b", (1.25, 1.0, 1.5))):
+        for k, level in enumerate(levels, 1):
+            samples = 1e-3 * level * (1 + 0.02 * rng.standard_normal(100))
+            _with_samples(template, samples, tmp_path / side / f"r_r{k}.json")
+    rows = compare(load_all([tmp_path / "a"]), load_all([tmp_path / "b"]))
+    assert len(rows) == 1 and rows[0].resampled == "processes"
+    assert rows[0].verdict == "same" and rows[0].low < 1 < rows[0].high
+    pooled_only = ratio_interval(
+        np.concatenate([load(p).seconds() for p in sorted((tmp_path / "a").glob("*.json"))]),
+        np.concatenate([load(p).seconds() for p in sorted((tmp_path / "b").glob("*.json"))]),
+    )
+    assert pooled_only[1] - pooled_only[0] < rows[0].high - rows[0].low

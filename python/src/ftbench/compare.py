@@ -3,10 +3,15 @@
 For every run present in both sets (same benchmark, model, sizes, threads,
 dtype, coupling path and model file; repeats in several processes pooled),
 the ratio of medians B / A of the headline phase, with a 95 % bootstrap confidence interval
-(``scipy.stats.bootstrap``, percentile method, both samples resampled
-independently, fixed seed). A row whose whole interval lies above
-``1 + threshold`` is a regression; wholly below ``1 - threshold``, an
-improvement; anything else is within noise.
+(``scipy.stats.bootstrap``, percentile method, both sides resampled
+independently, fixed seed). When both sides ran in several processes
+(``ftbench suite --repeat``), whole processes are resampled (a cluster
+bootstrap), so the interval covers the variation between processes, which on
+a shared machine exceeds the variation within one; with a single process per
+side only the samples are resampled and the interval covers sample noise only
+(the row says so). A row whose whole interval lies above ``1 + threshold`` is a
+regression; wholly below ``1 - threshold``, an improvement; anything else is
+within noise.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ class Comparison:
         ratio: median_b / median_a.
         low, high: the 95 % confidence interval of the ratio.
         verdict: ``regression``, ``improvement`` or ``same``.
+        resampled: ``processes`` (cluster bootstrap) or ``samples``.
     """
 
     key: tuple[str, ...]
@@ -45,6 +51,7 @@ class Comparison:
     low: float
     high: float
     verdict: str
+    resampled: str = "samples"
 
 
 def _key(result: Result) -> tuple[str, ...]:
@@ -71,6 +78,30 @@ def ratio_interval(a: np.ndarray, b: np.ndarray, confidence: float = 0.95) -> tu
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
+def process_ratio_interval(
+    a: Sequence[np.ndarray], b: Sequence[np.ndarray], confidence: float = 0.95
+) -> tuple[float, float]:
+    """Cluster-bootstrap interval of median(pooled b) / median(pooled a), resampling
+    whole processes (each a sample array) on each side."""
+
+    def ratio(ia: np.ndarray, ib: np.ndarray) -> float:
+        pooled_a = np.concatenate([a[int(i)] for i in ia])
+        pooled_b = np.concatenate([b[int(i)] for i in ib])
+        return float(np.median(pooled_b) / np.median(pooled_a))
+
+    result = stats.bootstrap(
+        (np.arange(len(a), dtype=float), np.arange(len(b), dtype=float)),
+        ratio,
+        vectorized=False,
+        paired=False,
+        confidence_level=confidence,
+        n_resamples=RESAMPLES,
+        method="percentile",
+        rng=np.random.default_rng(SEED),
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
 def compare(a: Sequence[Result], b: Sequence[Result], threshold: float = 0.05) -> list[Comparison]:
     """Compare every run found in both sets (passing runs only), in key order."""
     runs_a = {_key(r): r for r in merge_repeats(a) if r.passed}
@@ -78,7 +109,16 @@ def compare(a: Sequence[Result], b: Sequence[Result], threshold: float = 0.05) -
     rows = []
     for key in sorted(runs_a.keys() & runs_b.keys()):
         xa, xb = runs_a[key].seconds(), runs_b[key].seconds()
-        low, high = ratio_interval(xa, xb)
+        pa = runs_a[key].data.get("process_seconds", [])
+        pb = runs_b[key].data.get("process_seconds", [])
+        if len(pa) > 1 and len(pb) > 1:
+            resampled = "processes"
+            low, high = process_ratio_interval(
+                [np.asarray(p) for p in pa], [np.asarray(p) for p in pb]
+            )
+        else:
+            resampled = "samples"
+            low, high = ratio_interval(xa, xb)
         verdict = "same"
         if low > 1 + threshold:
             verdict = "regression"
@@ -93,6 +133,7 @@ def compare(a: Sequence[Result], b: Sequence[Result], threshold: float = 0.05) -
                 low,
                 high,
                 verdict,
+                resampled,
             )
         )
     return rows
@@ -110,11 +151,12 @@ def markdown(rows: Sequence[Comparison], threshold: float) -> str:
             fmt_seconds(r.median_a),
             fmt_seconds(r.median_b),
             f"{r.ratio:.3f}",
-            f"[{r.low:.3f}, {r.high:.3f}]",
+            f"[{r.low:.3f}, {r.high:.3f}]" + (" *" if r.resampled == "samples" else ""),
             {"regression": "**regression**", "improvement": "improvement"}.get(r.verdict, ""),
         ]
         for r in rows
     ]
+    single = sum(r.resampled == "samples" for r in rows)
     counts = {v: sum(r.verdict == v for r in rows) for v in ("regression", "improvement")}
     headers = [
         "benchmark",
@@ -134,4 +176,11 @@ def markdown(rows: Sequence[Comparison], threshold: float) -> str:
         f"{counts['regression']} regression(s), {counts['improvement']} improvement(s).\n\n"
         + tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
         + "\n"
+        + (
+            f"\n\\* {single} row(s) with one process on a side: the interval covers the noise "
+            "of the samples only, not the variation between processes (up to 2x on a shared "
+            "machine); rerun with `ftbench suite --repeat 3` before trusting a verdict.\n"
+            if single
+            else ""
+        )
     )

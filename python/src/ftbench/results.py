@@ -143,9 +143,10 @@ def merge_repeats(results: Sequence[Result]) -> list[Result]:
     Runs with the same benchmark, model, sizes, threads, dtype, coupling path and
     model file become one result whose samples are all of theirs, concatenated
     (statistics recomputed), whose check passed only if every run's did, and
-    which records ``processes`` (how many runs) and ``process_medians`` (each
-    run's median of the headline phase): on a shared machine two processes of
-    the same program can differ more than two coupling paths do.
+    which records ``processes`` (how many runs), ``process_medians`` (each
+    run's median of the headline phase) and ``process_seconds`` (each run's
+    headline samples): on a shared machine two processes of the same program
+    can differ more than two coupling paths do.
     """
     by_key: dict[tuple[object, ...], list[Result]] = defaultdict(list)
     for r in results:
@@ -156,6 +157,7 @@ def merge_repeats(results: Sequence[Result]) -> list[Result]:
         data = copy.deepcopy(runs[0].data)
         data["processes"] = len(runs)
         data["process_medians"] = [float(np.median(r.seconds())) for r in runs]
+        data["process_seconds"] = [r.seconds().tolist() for r in runs]
         if len(runs) > 1:
             for phase in data["phase_order"]:
                 seconds = np.concatenate([r.seconds(phase) for r in runs])
