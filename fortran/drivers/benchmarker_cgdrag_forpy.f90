@@ -15,10 +15,11 @@ program benchmarker_cgdrag_forpy
   use, intrinsic :: iso_fortran_env, only: real64
   use py_embedding, only: py_object, py_call, py_object_from, py_array_from, py_object_destroy
   use embedded_driver, only: embedded_start, embedded_load_model, embedded_finish, &
-                             embedded_add_torchscript_option, embedded_torchscript
-  use bench_cli, only: cli_parser, cli_parse, cli_string, cli_add_option
+                             embedded_add_torchscript_option, embedded_torchscript, &
+                             embedded_add_checkpoint_option, embedded_checkpoint
+  use bench_cli, only: cli_parser, cli_parse, cli_string
   use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
-                       bench_results_create, bench_finish, bench_path_join
+                       bench_results_create, bench_finish
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
   use bench_check, only: check_log, check_create
@@ -43,15 +44,14 @@ program benchmarker_cgdrag_forpy
   call cgdrag_cli(cli, "benchmarker_cgdrag_forpy", "embedded-Python", "python-module", &
                   "module in <model-dir>, e.g. cgdrag_emulator", phased=.true.)
   call embedded_add_torchscript_option(cli)
-  call cli_add_option(cli, "--checkpoint", "FILE", "checkpoint for initialize (in <model-dir>; " // &
-                      "default wavenet_checkpoint.pt)", "wavenet_checkpoint.pt")
+  call embedded_add_checkpoint_option(cli)
   call bench_add_standard_options(cli)
   call cli_parse(cli)
   call bench_read_standard_options(cli, settings)
   call cgdrag_read_options(cli, options)
   model_dir = cli_string(cli, "model-dir")
   module_name = cli_string(cli, "python-module")
-  checkpoint = bench_path_join(model_dir, cli_string(cli, "--checkpoint"))
+  checkpoint = embedded_checkpoint(cli, model_dir)
   torchscript = embedded_torchscript(cli, model_dir, "cgdrag_cpu.pt")
 
   call bench_results_create(doc, settings, "cgdrag", "embedded-python", module_name)

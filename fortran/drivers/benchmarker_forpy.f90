@@ -8,14 +8,15 @@
 !> against the Python references. Prints the total and per-call time and the
 !> usual summary (phase "loop" = one cg_drag_ML call).
 program benchmarker_forpy
-  use, intrinsic :: iso_fortran_env, only: real64, int64, output_unit
-  use py_embedding, only: py_object, py_import, py_call, py_getattr, py_object_from, &
-                          py_object_to, py_object_destroy, py_version
+  use, intrinsic :: iso_fortran_env, only: real64, output_unit
+  use py_embedding, only: py_object, py_object_destroy
   use cg_drag_forpy_mod, only: cg_drag_ML_init, cg_drag_ML, cg_drag_ML_end
-  use embedded_driver, only: embedded_add_torchscript_option, embedded_torchscript
-  use bench_cli, only: cli_parser, cli_parse, cli_string, cli_add_option
+  use embedded_driver, only: embedded_add_torchscript_option, embedded_torchscript, &
+                             embedded_add_checkpoint_option, embedded_checkpoint, &
+                             embedded_torch_setup, embedded_record_threads
+  use bench_cli, only: cli_parser, cli_parse, cli_string
   use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
-                       bench_results_create, bench_finish, bench_path_join, bench_fail
+                       bench_results_create, bench_finish, bench_fail
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
   use bench_check, only: check_log, check_create, check_record
@@ -30,26 +31,24 @@ program benchmarker_forpy
   type(phase_timer) :: timer
   type(check_log) :: check
   type(json_document) :: doc
-  type(py_object) :: torch, value
+  type(py_object) :: torch
   real(dp), allocatable, target :: gwfcng_x(:, :, :), gwfcng_y(:, :, :)
-  character(len=:), allocatable :: model_dir, module_name, torchscript, checkpoint, text
+  character(len=:), allocatable :: model_dir, module_name, torchscript, checkpoint
   character(len=8192) :: message
   integer :: it, stat
-  integer(int64) :: threads_used
   real(real64) :: t0
 
   call cgdrag_cli(cli, "benchmarker_forpy", "embedded-Python (MiMA cg_drag_ML)", "python-module", &
                   "module in <model-dir>, e.g. cgdrag_emulator", phased=.false.)
   call embedded_add_torchscript_option(cli)
-  call cli_add_option(cli, "--checkpoint", "FILE", "checkpoint for initialize (in <model-dir>; " // &
-                      "default wavenet_checkpoint.pt)", "wavenet_checkpoint.pt")
+  call embedded_add_checkpoint_option(cli)
   call bench_add_standard_options(cli)
   call cli_parse(cli)
   call bench_read_standard_options(cli, settings)
   call cgdrag_read_options(cli, options)
   model_dir = cli_string(cli, "model-dir")
   module_name = cli_string(cli, "python-module")
-  checkpoint = bench_path_join(model_dir, cli_string(cli, "--checkpoint"))
+  checkpoint = embedded_checkpoint(cli, model_dir)
   torchscript = embedded_torchscript(cli, model_dir, "cgdrag_cpu.pt")
 
   call bench_results_create(doc, settings, "cgdrag", "embedded-python", module_name)
@@ -70,12 +69,7 @@ program benchmarker_forpy
   end if
   if (stat /= 0) call bench_fail(message, "")
   call timer_record_once(timer, "model load", timer_now() - t0)
-  call py_import(torch, "torch")
-  if (settings%threads > 0) then
-    call py_object_from(value, settings%threads)
-    call py_call(torch, "set_num_threads", [value])
-    call py_object_destroy(value)
-  end if
+  call embedded_torch_setup(doc, settings, torch)
 
   do it = 1, settings%warmup + settings%ntimes
     call cgdrag_poison(gwfcng_x, gwfcng_y)
@@ -86,15 +80,7 @@ program benchmarker_forpy
                       settings%quiet)
   end do
 
-  call py_getattr(torch, "__version__", value)
-  call py_object_to(value, text)
-  call py_object_destroy(value)
-  call json_set(doc, "/environment/torch_version", text)
-  call json_set(doc, "/environment/python_version", py_version())
-  call py_call(torch, "get_num_threads", result=value)
-  call py_object_to(value, threads_used)
-  call py_object_destroy(value)
-  call json_set(doc, "/threads", threads_used)
+  call embedded_record_threads(doc, torch)
   call py_object_destroy(torch)
   t0 = timer_now()
   call cg_drag_ML_end()

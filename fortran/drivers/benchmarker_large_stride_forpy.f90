@@ -18,7 +18,7 @@ program benchmarker_large_stride_forpy
                              embedded_add_torchscript_option, embedded_torchscript
   use bench_cli, only: cli_parser, cli_parse, cli_string, cli_integer, cli_add_option
   use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
-                       bench_results_create, bench_finish, bench_path_join
+                       bench_results_create, bench_finish
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
   use bench_check, only: check_log, check_create, check_record

@@ -14,7 +14,9 @@ module embedded_driver
   private
 
   public :: embedded_start, embedded_load_model, embedded_finish
+  public :: embedded_torch_setup, embedded_record_threads
   public :: embedded_add_torchscript_option, embedded_torchscript
+  public :: embedded_add_checkpoint_option, embedded_checkpoint
 
 contains
 
@@ -28,8 +30,6 @@ contains
     character(len=*), intent(in) :: module_name   !< module to import
     type(py_object), intent(out) :: emulator      !< the imported module
     type(py_object), intent(out) :: torch         !< the torch module
-    type(py_object) :: arg, value
-    character(len=:), allocatable :: text
     character(len=8192) :: message
     integer :: stat
     call py_initialize()
@@ -37,6 +37,17 @@ contains
     call py_import(emulator, module_name, stat=stat, errmsg=message)
     if (stat /= 0) call bench_fail(message, "(the module must be " // &
                                    bench_path_join(model_dir, module_name // ".py") // ")")
+    call embedded_torch_setup(doc, settings, torch)
+  end subroutine embedded_start
+
+  !> In a running interpreter: import torch, set its threads (--threads) and
+  !> record the torch and Python versions.
+  subroutine embedded_torch_setup(doc, settings, torch)
+    type(json_document), intent(in) :: doc        !< results document
+    type(bench_settings), intent(in) :: settings  !< run settings
+    type(py_object), intent(out) :: torch         !< the torch module
+    type(py_object) :: arg, value
+    character(len=:), allocatable :: text
     call py_import(torch, "torch")
     call py_getattr(torch, "__version__", value)
     call py_object_to(value, text)
@@ -48,7 +59,7 @@ contains
       call py_call(torch, "set_num_threads", [arg])
       call py_object_destroy(arg)
     end if
-  end subroutine embedded_start
+  end subroutine embedded_torch_setup
 
   !> model = emulator.<initializer>(argument); stops with the Python error on
   !> failure. Then records emulator.metadata(model) as /model_metadata.
@@ -77,16 +88,38 @@ contains
     type(json_document), intent(in) :: doc      !< results document
     type(py_object), intent(inout) :: emulator  !< the driver's module
     type(py_object), intent(inout) :: torch     !< the torch module
+    call embedded_record_threads(doc, torch)
+    call py_object_destroy(torch)
+    call py_object_destroy(emulator)
+    call py_finalize()
+  end subroutine embedded_finish
+
+  !> Record torch.get_num_threads() as /threads.
+  subroutine embedded_record_threads(doc, torch)
+    type(json_document), intent(in) :: doc  !< results document
+    type(py_object), intent(in) :: torch    !< the torch module
     type(py_object) :: value
     integer(int64) :: threads_used
     call py_call(torch, "get_num_threads", result=value)
     call py_object_to(value, threads_used)
     call py_object_destroy(value)
     call json_set(doc, "/threads", threads_used)
-    call py_object_destroy(torch)
-    call py_object_destroy(emulator)
-    call py_finalize()
-  end subroutine embedded_finish
+  end subroutine embedded_record_threads
+
+  !> Declare --checkpoint FILE (the checkpoint for initialize, default wavenet_checkpoint.pt).
+  subroutine embedded_add_checkpoint_option(cli)
+    type(cli_parser), intent(inout) :: cli  !< the driver's parser
+    call cli_add_option(cli, "--checkpoint", "FILE", "checkpoint for initialize (in " // &
+                        "<model-dir>; default wavenet_checkpoint.pt)", "wavenet_checkpoint.pt")
+  end subroutine embedded_add_checkpoint_option
+
+  !> Path of the --checkpoint file in `model_dir`.
+  function embedded_checkpoint(cli, model_dir) result(path)
+    type(cli_parser), intent(in) :: cli        !< parsed command line
+    character(len=*), intent(in) :: model_dir  !< where the file is
+    character(len=:), allocatable :: path      !< file path
+    path = bench_path_join(model_dir, cli_string(cli, "--checkpoint"))
+  end function embedded_checkpoint
 
   !> Declare --torchscript FILE|none (load TorchScript with initialize_ts instead
   !> of building the model in Python).
