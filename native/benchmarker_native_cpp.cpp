@@ -9,12 +9,15 @@
 // strides). Phases per iteration: "tensor creation" (torch::from_blob on the
 // buffers), "forward" (module.forward under c10::InferenceMode, result copied into
 // the output buffer), "tensor deletion", and "loop" (the three). Every iteration
-// is checked as the Fortran drivers check it (bench_check's relative error).
+// is checked as the Fortran drivers check it: the same rule (bench_check_c.h) and
+// tolerances (bench_tolerances.h, from python/src/ftbench/checks.json).
 // Results: the schema of docs/results-schema.md, coupling_path
 // "native-cpp-torchscript". Exit status 0 if every check passed, 1 otherwise or
 // on error (one line on stderr, no results file), 2 on a usage error.
 
+#include "bench_check_c.h"
 #include "bench_json_c.h"
+#include "bench_tolerances.h"
 
 #include <CLI/CLI.hpp>
 #include <netcdf.h>
@@ -22,6 +25,7 @@
 #include <torch/version.h>
 
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 
 #include <algorithm>
 #include <chrono>
@@ -34,6 +38,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -44,22 +49,25 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Relative error as bench_check defines it: |a - e| / max(|e|, floor), |a| where
-// that denominator is 0, +Inf for a NaN or an unexpected infinity.
-double max_relative_error(const double *actual, const double *expected, size_t n, double floor) {
-  double worst = 0.0;
-  for (size_t i = 0; i < n; ++i) {
-    const double a = actual[i], e = expected[i];
-    double err;
-    if (std::isfinite(a) && std::isfinite(e)) {
-      const double d = std::max(std::fabs(e), floor);
-      err = d > 0 ? std::fabs(a - e) / d : std::fabs(a);
-    } else {
-      err = (a == e) ? 0.0 : std::numeric_limits<double>::infinity();
-    }
-    worst = std::max(worst, err);
+// Largest error ratio and absolute difference of one output component against its
+// reference, with atol = atol_fraction * max|reference| (bench_check's rule).
+struct Comparison {
+  double ratio = 0.0, abs_error = 0.0, atol = 0.0;
+};
+
+template <typename T>
+Comparison compare(const std::vector<T> &actual, const std::vector<T> &expected, double rtol,
+                   double atol_fraction) {
+  Comparison c;
+  const auto n = static_cast<int64_t>(expected.size());
+  if constexpr (std::is_same_v<T, double>) {
+    c.atol = atol_fraction * bench_check_max_abs_f64(expected.data(), n);
+    bench_check_compare_f64(actual.data(), expected.data(), n, rtol, c.atol, &c.ratio, &c.abs_error);
+  } else {
+    c.atol = atol_fraction * bench_check_max_abs_f32(expected.data(), n);
+    bench_check_compare_f32(actual.data(), expected.data(), n, rtol, c.atol, &c.ratio, &c.abs_error);
   }
-  return worst;
+  return c;
 }
 
 struct Statistics {
@@ -104,7 +112,7 @@ std::vector<double> read_variable(int ncid, const std::string &path, const char 
 struct Run {
   std::vector<std::string> phases{"tensor creation", "forward", "tensor deletion", "loop"};
   std::vector<std::vector<double>> seconds = std::vector<std::vector<double>>(4);
-  std::vector<double> errors;
+  std::vector<double> ratios, abs_errors;
 };
 
 } // namespace
@@ -152,6 +160,8 @@ int main(int argc, char **argv) {
     std::vector<float> x32, y32;
     std::vector<double> u, v, lat, psfc, gwfu, gwfv, x64, y64;
     std::vector<int64_t> sizes;
+    std::vector<std::pair<std::string, std::string>> reference_conditions;
+    int reference_conditions_threads = 0;
     if (cgdrag) {
       if (data_path.empty()) data_path = model_dir + "/data/cgdrag_t42.nc";
       int ncid;
@@ -171,6 +181,24 @@ int main(int argc, char **argv) {
       gwfu = sub_block(read_variable(ncid, data_path, "gwfu_ref"), nlev);
       gwfv = sub_block(read_variable(ncid, data_path, "gwfv_ref"), nlev);
       const std::vector<double> lat1 = read_variable(ncid, data_path, "lat");
+      const auto text_attribute = [&](const char *name) {
+        size_t length = 0;
+        if (nc_inq_attlen(ncid, NC_GLOBAL, name, &length) != NC_NOERR)
+          throw std::runtime_error("no global attribute " + std::string(name) + " in '" + data_path +
+                                   "' (rewrite it with `ftbench inputs`)");
+        std::string text(length, '\0');
+        nc_get_att_text(ncid, NC_GLOBAL, name, text.data());
+        return text;
+      };
+      int reference_threads = 0;
+      if (nc_get_att_int(ncid, NC_GLOBAL, "reference_threads", &reference_threads) != NC_NOERR)
+        throw std::runtime_error("no global attribute reference_threads in '" + data_path +
+                                 "' (rewrite it with `ftbench inputs`)");
+      reference_conditions = {{"cpu_model", text_attribute("reference_cpu_model")},
+                              {"cpu_capability", text_attribute("reference_cpu_capability")},
+                              {"blas", text_attribute("reference_blas")},
+                              {"torch_version", text_attribute("reference_torch_version")}};
+      reference_conditions_threads = reference_threads;
       nc_close(ncid);
       lat.resize(ncol);
       for (int64_t c = 0; c < ncol; ++c) lat[c] = lat1[c / 128];
@@ -195,14 +223,17 @@ int main(int argc, char **argv) {
     std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
     const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
     const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
-    // cgdrag: references below 1e-6 of the component's largest |value| are compared
-    // relative to that (as cgdrag_case does).
-    const auto floor_of = [](const std::vector<double> &reference) {
-      double largest = 0.0;
-      for (double r : reference) largest = std::max(largest, std::fabs(r));
-      return 1e-6 * largest;
+    const double rtol = cgdrag ? FTB_CGDRAG_RTOL : FTB_LARGE_STRIDE_RTOL;
+    const double atol_fraction = cgdrag ? FTB_CGDRAG_ATOL_FRACTION : FTB_LARGE_STRIDE_ATOL_FRACTION;
+    std::vector<std::pair<std::string, double>> atol;  // largest atol used per output component
+    const auto record_atol = [&atol](const std::string &name, double value) {
+      for (auto &entry : atol)
+        if (entry.first == name) {
+          entry.second = std::max(entry.second, value);
+          return;
+        }
+      atol.emplace_back(name, value);
     };
-    const double floor_u = floor_of(gwfu), floor_v = floor_of(gwfv);
     for (int it = 0; it < warmup + ntimes; ++it) {
       if (!cgdrag) {
         for (float &value : x32) value = uniform(generator);
@@ -243,31 +274,34 @@ int main(int argc, char **argv) {
         t_delete = seconds_since(start);
       }
       const double t_loop = seconds_since(loop_start);
-      double error;
+      Comparison result;
       if (cgdrag) {
-        error = std::max(max_relative_error(x64.data(), gwfu.data(), gwfu.size(), floor_u),
-                         max_relative_error(y64.data(), gwfv.data(), gwfv.size(), floor_v));
+        const Comparison cu = compare(x64, gwfu, rtol, atol_fraction);
+        const Comparison cv = compare(y64, gwfv, rtol, atol_fraction);
+        record_atol("gwfu", cu.atol);
+        record_atol("gwfv", cv.atol);
+        result = {std::max(cu.ratio, cv.ratio), std::max(cu.abs_error, cv.abs_error), 0.0};
       } else {
-        std::vector<double> actual(y32.begin(), y32.end()), expected(x32.size());
-        for (size_t i = 0; i < x32.size(); ++i) expected[i] = 2.0 * x32[i];
+        std::vector<float> expected(x32.size());
+        for (size_t i = 0; i < x32.size(); ++i) expected[i] = 2.0f * x32[i];
         expected[n] = -expected[n];  // element (1, 2): column-major offset n
-        error = max_relative_error(actual.data(), expected.data(), expected.size(), 0.0);
+        result = compare(y32, expected, rtol, atol_fraction);
+        record_atol("y", result.atol);
       }
-      run.errors.push_back(error);
-      const double tolerance = cgdrag ? 1e-10 : 1e-6;
-      const bool ok = error <= tolerance;
-      std::printf("%s :: [check %s %d (%9.3E s)] maximum relative error = %10.4E\n",
+      run.ratios.push_back(result.ratio);
+      run.abs_errors.push_back(result.abs_error);
+      const bool ok = result.ratio <= 1.0;
+      std::printf("%s :: [check %s %d (%9.3E s)] maximum error / tolerance = %10.4E\n",
                   ok ? "PASSED" : "FAILED", it < warmup ? "warm-up" : "iteration",
-                  it < warmup ? it + 1 : it - warmup + 1, t_loop, error);
+                  it < warmup ? it + 1 : it - warmup + 1, t_loop, result.ratio);
       const double values[4] = {t_create, t_forward, t_delete, t_loop};
       for (int p = 0; p < 4; ++p) run.seconds[p].push_back(values[p]);
     }
 
     // Results, in the schema of docs/results-schema.md.
-    const double tolerance = cgdrag ? 1e-10 : 1e-6;
     size_t failed = 0;
-    for (double e : run.errors) failed += !(e <= tolerance);
-    check(bench_json_set_int(doc, "/schema_version", 1), "json");
+    for (double r : run.ratios) failed += !(r <= 1.0);
+    check(bench_json_set_int(doc, "/schema_version", 2), "json");
     check(bench_json_set_string(doc, "/benchmark", benchmark.c_str()), "json");
     check(bench_json_set_string(doc, "/coupling_path", "native-cpp-torchscript"), "json");
     check(bench_json_set_string(doc, "/coupling_variant", "inference_mode"), "json");
@@ -312,31 +346,56 @@ int main(int argc, char **argv) {
                   s.mean, s.stddev, s.max);
     }
     check(bench_json_set_real(doc, "/once/model load", load_seconds), "json");
-    const std::vector<double> measured_errors(run.errors.begin() + warmup, run.errors.end());
+    const std::vector<double> measured_ratios(run.ratios.begin() + warmup, run.ratios.end());
+    const std::vector<double> measured_abs(run.abs_errors.begin() + warmup, run.abs_errors.end());
     check(bench_json_set_string(doc, "/correctness/reference",
-                                cgdrag ? "WaveNet-2 drag of both wind components computed in Python "
-                                         "(eager, float64); relative error with a floor of 1e-6 * "
-                                         "max|reference| per component"
+                                cgdrag ? "WaveNet-2 drag of both wind components (gwfu from uuu, gwfv "
+                                         "from vvv) computed in Python (eager, float64) by `ftbench "
+                                         "inputs`"
                                        : "analytic: 2 * input with element (1, 2) negated"),
           "json");
-    check(bench_json_set_real(doc, "/correctness/tolerance", tolerance), "json");
-    check(bench_json_set_real(doc, "/correctness/max_relative_error",
-                              *std::max_element(measured_errors.begin(), measured_errors.end())),
+    check(bench_json_set_real(doc, "/correctness/rtol", rtol), "json");
+    check(bench_json_set_real(doc, "/correctness/atol_fraction", atol_fraction), "json");
+    for (const auto &[name, value] : atol)
+      check(bench_json_set_real(doc, ("/correctness/atol/" + name).c_str(), value), "json");
+    check(bench_json_set_real(doc, "/correctness/max_error_ratio",
+                              *std::max_element(measured_ratios.begin(), measured_ratios.end())),
           "json");
-    check(bench_json_set_real_array(doc, "/correctness/relative_errors", measured_errors.data(),
-                                    static_cast<int64_t>(measured_errors.size())), "json");
+    check(bench_json_set_real(doc, "/correctness/max_abs_error",
+                              *std::max_element(measured_abs.begin(), measured_abs.end())),
+          "json");
+    check(bench_json_set_real_array(doc, "/correctness/error_ratios", measured_ratios.data(),
+                                    static_cast<int64_t>(measured_ratios.size())), "json");
+    if (cgdrag) {
+      check(bench_json_set_int(doc, "/correctness/reference_conditions/threads",
+                               reference_conditions_threads), "json");
+      for (const auto &[name, value] : reference_conditions)
+        check(bench_json_set_string(doc, ("/correctness/reference_conditions/" + name).c_str(),
+                                    value.c_str()), "json");
+    }
     check(bench_json_set_int(doc, "/correctness/failed_iterations", static_cast<int64_t>(failed)),
           "json");
     check(bench_json_set_bool(doc, "/correctness/passed", failed == 0), "json");
     check(bench_json_set_string(doc, "/environment/torch_version", TORCH_VERSION), "json");
+    check(bench_json_set_string(doc, "/environment/cpu_capability", at::get_cpu_capability().c_str()),
+          "json");
+    {
+      const std::string config = at::show_config();
+      const auto start = config.find("BLAS_INFO=");
+      const std::string blas =
+          start == std::string::npos
+              ? "unknown"
+              : config.substr(start + 10, config.find_first_of(", \n", start + 10) - start - 10);
+      check(bench_json_set_string(doc, "/environment/blas", blas.c_str()), "json");
+    }
     if (!json_path.empty()) check(bench_json_write(doc, json_path.c_str()), "cannot write results");
     bench_json_destroy(doc);
     if (failed > 0) {
-      std::cerr << "FAILED: " << failed << " of " << run.errors.size()
+      std::cerr << "FAILED: " << failed << " of " << run.ratios.size()
                 << " iterations exceeded the tolerance\n";
       return 1;
     }
-    std::printf("All %zu checks PASSED.\n", run.errors.size());
+    std::printf("All %zu checks PASSED.\n", run.ratios.size());
     return 0;
   } catch (const c10::Error &e) {
     std::string message = e.what_without_backtrace();

@@ -17,10 +17,10 @@ module bench_run
   private
 
   public :: bench_settings, bench_add_standard_options, bench_read_standard_options
-  public :: bench_results_create, bench_finish, bench_path_join, bench_fail
+  public :: bench_results_create, bench_record_torch, bench_finish, bench_path_join, bench_fail
 
   !> Version of the results file layout (docs/results-schema.md).
-  integer, parameter, public :: bench_schema_version = 1
+  integer, parameter, public :: bench_schema_version = 2
 
   !> Settings every driver takes from its command line.
   type :: bench_settings
@@ -87,6 +87,28 @@ contains
     call json_set(doc, "/environment/fortran_options", compiler_options())
   end subroutine bench_results_create
 
+  !> Record the torch a run used: /environment/torch_version, cpu_capability
+  !> (the kernels torch dispatches to) and blas (the "BLAS_INFO=" entry of the
+  !> build configuration), on which the rounding of float results depends.
+  subroutine bench_record_torch(doc, version, cpu_capability, config)
+    type(json_document), intent(in) :: doc       !< results document
+    character(len=*), intent(in) :: version      !< torch version
+    character(len=*), intent(in) :: cpu_capability  !< e.g. "AVX512"
+    character(len=*), intent(in) :: config       !< at::show_config() / torch.__config__.show()
+    integer :: start, length
+    call json_set(doc, "/environment/torch_version", version)
+    call json_set(doc, "/environment/cpu_capability", cpu_capability)
+    start = index(config, "BLAS_INFO=")
+    if (start > 0) then
+      start = start + len("BLAS_INFO=")
+      length = scan(config(start:), ", " // achar(10)) - 1
+      if (length < 0) length = len(config) - start + 1
+      call json_set(doc, "/environment/blas", config(start:start + length - 1))
+    else
+      call json_set(doc, "/environment/blas", "unknown")
+    end if
+  end subroutine bench_record_torch
+
   !> End a run: print the timing summary and the verdict, write the results
   !> file (when --json was given) and exit 1 if any check failed.
   !> The caller sets /threads and the library versions in `doc` first.
@@ -99,8 +121,9 @@ contains
     call timer_print_summary(timer)
     passed = check_passed(check)
     if (passed) then
-      write (output_unit, '(a, i0, a, es8.2, a)') 'All ', size(check%errors), &
-        ' checks PASSED (maximum relative error within ', check%tolerance, ').'
+      write (output_unit, '(a, i0, a, es8.2, a, es8.2, a, es8.2, a)') 'All ', size(check%ratios), &
+        ' checks PASSED (largest error ', maxval(check%ratios), ' of the tolerance; rtol ', &
+        check%rtol, ', atol ', check%atol_fraction, ' x max|reference|).'
     end if
     call timer_to_json(timer, doc)
     call check_to_json(check, doc)
@@ -111,7 +134,7 @@ contains
     call json_destroy(doc)
     flush (output_unit)
     if (.not. passed) then
-      write (error_unit, '(a, i0, a, i0, a)') 'FAILED: ', check%failed, ' of ', size(check%errors), &
+      write (error_unit, '(a, i0, a, i0, a)') 'FAILED: ', check%failed, ' of ', size(check%ratios), &
         ' iterations exceeded the tolerance; the results file (if any) records passed = false.'
       stop 1, quiet=.true.
     end if

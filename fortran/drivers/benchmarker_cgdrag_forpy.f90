@@ -22,7 +22,7 @@ program benchmarker_cgdrag_forpy
                        bench_results_create, bench_finish
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
-  use bench_check, only: check_log, check_create
+  use bench_check, only: check_log
   use bench_json, only: json_document, json_set
   use cgdrag_case
   use cgdrag_phases
@@ -62,7 +62,7 @@ program benchmarker_cgdrag_forpy
 
   call embedded_start(doc, settings, model_dir, module_name, emulator, torch)
   call timer_create(timer, cgdrag_phase_names, settings%ntimes, settings%warmup)
-  call check_create(check, settings%ntimes, settings%warmup, cgdrag_tolerance, cgdrag_reference)
+  call cgdrag_check_create(check, settings%ntimes, settings%warmup)
 
   t0 = timer_now()
   if (len(torchscript) > 0) then

@@ -7,21 +7,21 @@
 !> One step = the drag of both wind components on the whole grid (two forwards).
 !> Phases: see cgdrag_phases. Default (implicit reshape): the (lon, lat, lev)
 !> arrays are viewed as (ncol, 40) through rank-remapping pointers, no copy.
-!> Every step's drag is checked against the Python references (relative error
-!> <= 1e-10). Exit status: 0 if every check passed, 1 otherwise or on error,
+!> Every step's drag is checked against the Python references (tolerance of
+!> docs/checks.md). Exit status: 0 if every check passed, 1 otherwise or on error,
 !> 2 on a usage error.
 program benchmarker_cgdrag_torch
   use, intrinsic :: iso_fortran_env, only: real64
   use torch_coupling, only: torch_model, torch_tensor, torch_model_load, torch_model_forward, &
                             torch_model_delete, torch_model_metadata, torch_tensor_from_array, &
                             torch_tensor_delete, torch_set_num_threads, torch_get_num_threads, &
-                            torch_version, torch_kCPU
+                            torch_version, torch_cpu_capability, torch_config, torch_kCPU
   use bench_cli, only: cli_parser, cli_parse, cli_string
   use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
-                       bench_results_create, bench_finish, bench_path_join, bench_fail
+                       bench_results_create, bench_record_torch, bench_finish, bench_path_join, bench_fail
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
-  use bench_check, only: check_log, check_create
+  use bench_check, only: check_log
   use bench_json, only: json_document, json_set, json_set_parsed
   use cgdrag_case
   use cgdrag_phases
@@ -54,13 +54,13 @@ program benchmarker_cgdrag_torch
 
   call bench_results_create(doc, settings, "cgdrag", "direct", model_file)
   call json_set(doc, "/coupling_variant", variant_label())
-  call json_set(doc, "/environment/torch_version", torch_version())
+  call bench_record_torch(doc, torch_version(), torch_cpu_capability(), torch_config())
   call cgdrag_read(data, options%data_path, options%columns)
   call cgdrag_describe(doc, data, options)
   ncol = options%columns
   if (settings%threads > 0) call torch_set_num_threads(settings%threads)
   call timer_create(timer, cgdrag_phase_names, settings%ntimes, settings%warmup)
-  call check_create(check, settings%ntimes, settings%warmup, cgdrag_tolerance, cgdrag_reference)
+  call cgdrag_check_create(check, settings%ntimes, settings%warmup)
 
   t0 = timer_now()
   call torch_model_load(model, model_file, torch_kCPU, stat=stat, errmsg=message)

@@ -19,7 +19,7 @@ program benchmarker_forpy
                        bench_results_create, bench_finish, bench_fail
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
-  use bench_check, only: check_log, check_create, check_record
+  use bench_check, only: check_log, check_record
   use bench_json, only: json_document, json_set
   use cgdrag_case
   implicit none
@@ -58,7 +58,7 @@ program benchmarker_forpy
   call cgdrag_read(data, options%data_path, options%columns)
   call cgdrag_describe(doc, data, options)
   call timer_create(timer, [character(len=4) :: "loop"], settings%ntimes, settings%warmup)
-  call check_create(check, settings%ntimes, settings%warmup, cgdrag_tolerance, cgdrag_reference)
+  call cgdrag_check_create(check, settings%ntimes, settings%warmup)
   allocate (gwfcng_x, gwfcng_y, mold=data%uuu)
 
   t0 = timer_now()
@@ -76,8 +76,8 @@ program benchmarker_forpy
     call timer_start(timer, 1)
     call cg_drag_ML(data%uuu, data%vvv, data%psfc, data%lat, gwfcng_x, gwfcng_y)
     call timer_stop(timer, 1, it)
-    call check_record(check, it, cgdrag_max_error(data, gwfcng_x, gwfcng_y), timer%seconds(it, 1), &
-                      settings%quiet)
+    call cgdrag_compare(check, it, data, gwfcng_x, gwfcng_y)
+    call check_record(check, it, timer%seconds(it, 1), settings%quiet)
   end do
 
   call embedded_record_threads(doc, torch)

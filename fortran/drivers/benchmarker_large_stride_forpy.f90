@@ -21,7 +21,7 @@ program benchmarker_large_stride_forpy
                        bench_results_create, bench_finish
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
-  use bench_check, only: check_log, check_create, check_record
+  use bench_check, only: check_log, check_record
   use bench_json, only: json_document, json_set
   use large_stride_case
   implicit none
@@ -62,8 +62,7 @@ program benchmarker_large_stride_forpy
 
   call embedded_start(doc, settings, model_dir, module_name, emulator, torch)
   call timer_create(timer, large_stride_phases, settings%ntimes, settings%warmup)
-  call check_create(check, settings%ntimes, settings%warmup, large_stride_tolerance, &
-                    large_stride_reference)
+  call large_stride_check_create(check, settings%ntimes, settings%warmup)
 
   t0 = timer_now()
   if (len(torchscript) > 0) then
@@ -94,8 +93,8 @@ program benchmarker_large_stride_forpy
     call timer_stop(timer, p_delete, it)
     call timer_stop(timer, p_loop, it)
 
-    call check_record(check, it, large_stride_max_error(x, y), timer%seconds(it, p_loop), &
-                      settings%quiet)
+    call large_stride_compare(check, it, x, y)
+    call check_record(check, it, timer%seconds(it, p_loop), settings%quiet)
   end do
 
   t0 = timer_now()

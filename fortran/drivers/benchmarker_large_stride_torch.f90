@@ -15,13 +15,13 @@ program benchmarker_large_stride_torch
   use torch_coupling, only: torch_model, torch_tensor, torch_model_load, torch_model_forward, &
                             torch_model_delete, torch_model_metadata, torch_tensor_from_array, &
                             torch_tensor_delete, torch_set_num_threads, torch_get_num_threads, &
-                            torch_version, torch_kCPU
+                            torch_version, torch_cpu_capability, torch_config, torch_kCPU
   use bench_cli, only: cli_parser, cli_parse, cli_string, cli_integer
   use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
-                       bench_results_create, bench_finish, bench_path_join, bench_fail
+                       bench_results_create, bench_record_torch, bench_finish, bench_path_join, bench_fail
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
-  use bench_check, only: check_log, check_create, check_record
+  use bench_check, only: check_log, check_record
   use bench_json, only: json_document, json_set, json_set_parsed
   use large_stride_case
   implicit none
@@ -49,11 +49,10 @@ program benchmarker_large_stride_torch
 
   call bench_results_create(doc, settings, "large_stride", "direct", model_file)
   call large_stride_describe(doc, n)
-  call json_set(doc, "/environment/torch_version", torch_version())
+  call bench_record_torch(doc, torch_version(), torch_cpu_capability(), torch_config())
   if (settings%threads > 0) call torch_set_num_threads(settings%threads)
   call timer_create(timer, large_stride_phases, settings%ntimes, settings%warmup)
-  call check_create(check, settings%ntimes, settings%warmup, large_stride_tolerance, &
-                    large_stride_reference)
+  call large_stride_check_create(check, settings%ntimes, settings%warmup)
 
   t0 = timer_now()
   call torch_model_load(model, model_file, torch_kCPU, stat=stat, errmsg=message)
@@ -83,8 +82,8 @@ program benchmarker_large_stride_torch
     call timer_stop(timer, p_delete, it)
     call timer_stop(timer, p_loop, it)
 
-    call check_record(check, it, large_stride_max_error(x, y), timer%seconds(it, p_loop), &
-                      settings%quiet)
+    call large_stride_compare(check, it, x, y)
+    call check_record(check, it, timer%seconds(it, p_loop), settings%quiet)
   end do
 
   t0 = timer_now()

@@ -8,14 +8,15 @@
 !> usual summary (phase "loop" = one cg_drag_ML call).
 program benchmarker_torch
   use, intrinsic :: iso_fortran_env, only: real64, output_unit
-  use torch_coupling, only: torch_set_num_threads, torch_get_num_threads, torch_version
+  use torch_coupling, only: torch_set_num_threads, torch_get_num_threads, torch_version, &
+                            torch_cpu_capability, torch_config
   use cg_drag_torch_mod, only: cg_drag_ML_init, cg_drag_ML, cg_drag_ML_end
   use bench_cli, only: cli_parser, cli_parse, cli_string
   use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
-                       bench_results_create, bench_finish, bench_path_join
+                       bench_results_create, bench_record_torch, bench_finish, bench_path_join
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
                          timer_record_once
-  use bench_check, only: check_log, check_create, check_record
+  use bench_check, only: check_log, check_record
   use bench_json, only: json_document, json_set
   use cgdrag_case
   implicit none
@@ -43,12 +44,12 @@ program benchmarker_torch
 
   call bench_results_create(doc, settings, "cgdrag", "direct", bench_path_join(model_dir, model_name))
   call json_set(doc, "/coupling_variant", "MiMA cg_drag_ML")
-  call json_set(doc, "/environment/torch_version", torch_version())
+  call bench_record_torch(doc, torch_version(), torch_cpu_capability(), torch_config())
   call cgdrag_read(data, options%data_path, options%columns)
   call cgdrag_describe(doc, data, options)
   if (settings%threads > 0) call torch_set_num_threads(settings%threads)
   call timer_create(timer, [character(len=4) :: "loop"], settings%ntimes, settings%warmup)
-  call check_create(check, settings%ntimes, settings%warmup, cgdrag_tolerance, cgdrag_reference)
+  call cgdrag_check_create(check, settings%ntimes, settings%warmup)
   allocate (gwfcng_x, gwfcng_y, mold=data%uuu)
 
   t0 = timer_now()
@@ -59,8 +60,8 @@ program benchmarker_torch
     call timer_start(timer, 1)
     call cg_drag_ML(data%uuu, data%vvv, data%psfc, data%lat, gwfcng_x, gwfcng_y)
     call timer_stop(timer, 1, it)
-    call check_record(check, it, cgdrag_max_error(data, gwfcng_x, gwfcng_y), timer%seconds(it, 1), &
-                      settings%quiet)
+    call cgdrag_compare(check, it, data, gwfcng_x, gwfcng_y)
+    call check_record(check, it, timer%seconds(it, 1), settings%quiet)
   end do
   t0 = timer_now()
   call cg_drag_ML_end()

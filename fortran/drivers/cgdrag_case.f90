@@ -16,27 +16,23 @@ module cgdrag_case
   use coupling_status, only: status_fail
   use bench_cli, only: cli_parser, cli_create, cli_add_positional, cli_add_option, cli_add_flag, &
                        cli_string, cli_integer, cli_given, cli_declared, cli_usage_error
-  use bench_check, only: check_relative_error
+  use bench_check, only: check_log, check_create, check_compare
+  use bench_tolerances, only: cgdrag_rtol, cgdrag_atol_fraction
   use bench_json, only: json_document, json_set
   use bench_run, only: bench_path_join
   implicit none
   private
 
   public :: cgdrag_data, cgdrag_read, cgdrag_cli, cgdrag_read_options, cgdrag_options
-  public :: cgdrag_max_error, cgdrag_describe, cgdrag_poison
+  public :: cgdrag_check_create, cgdrag_compare, cgdrag_describe, cgdrag_poison
 
   integer, parameter, public :: nlon = 128  !< longitudes of the T42 grid
   integer, parameter, public :: nlat = 64   !< Gaussian latitudes of the T42 grid
   integer, parameter, public :: nlev = 40   !< vertical levels (1 = top)
   integer, parameter, public :: dp = real64 !< the model's kind (float64)
-  !> Largest relative error that passes (float64 through libtorch vs Python).
-  real(dp), parameter, public :: cgdrag_tolerance = 1.0e-10_dp
-  !> References below this fraction of the field's largest |value| are compared
-  !> relative to that fraction (values that cancel to nearly 0 would inflate it).
-  real(dp), parameter, public :: cgdrag_floor_fraction = 1.0e-6_dp
   character(len=*), parameter, public :: cgdrag_reference = &
-    "WaveNet-2 drag of both wind components computed in Python (eager, float64); " // &
-    "relative error with a floor of 1e-6 * max|reference| per component"
+    "WaveNet-2 drag of both wind components (gwfu from uuu, gwfv from vvv) computed in " // &
+    "Python (eager, float64) by `ftbench inputs`"
 
   !> Inputs and references on the first `nlat_used` latitude rows of the grid.
   type :: cgdrag_data
@@ -48,6 +44,11 @@ module cgdrag_case
     real(dp), allocatable :: gwfv_ref(:, :, :)  !< reference drag from vvv, m/s^2
     character(len=:), allocatable :: path       !< file read
     character(len=:), allocatable :: checkpoint_sha256  !< checkpoint of the references
+    !> What the references' rounding depended on (global attributes reference_*):
+    !> torch threads, CPU model, CPU capability, BLAS and torch version.
+    integer :: reference_threads = 0
+    character(len=:), allocatable :: reference_cpu_model, reference_cpu_capability
+    character(len=:), allocatable :: reference_blas, reference_torch_version
   end type cgdrag_data
 
   !> Options every cgdrag driver takes besides the standard ones.
@@ -110,7 +111,7 @@ contains
     character(len=*), intent(in) :: path    !< netCDF file
     integer, intent(in) :: columns          !< columns to keep (multiple of 128)
     real(dp), allocatable :: full3(:, :, :), full2(:, :), lat1(:)
-    integer :: ncid, rows, j, length
+    integer :: ncid, rows, j
     rows = columns / nlon
     data%path = path
     call nc_check(nf90_open(path, nf90_nowrite, ncid), "cannot open", &
@@ -131,14 +132,26 @@ contains
     do j = 1, rows
       data%lat(:, j) = lat1(j)
     end do
-    call nc_check(nf90_inquire_attribute(ncid, nf90_global, "checkpoint_sha256", len=length), &
-                  "no global attribute checkpoint_sha256 in", " (rewrite it with `ftbench inputs`)")
-    allocate (character(len=length) :: data%checkpoint_sha256)
-    call nc_check(nf90_get_att(ncid, nf90_global, "checkpoint_sha256", data%checkpoint_sha256), &
-                  "cannot read checkpoint_sha256 from", "")
+    data%checkpoint_sha256 = text_attribute("checkpoint_sha256")
+    call nc_check(nf90_get_att(ncid, nf90_global, "reference_threads", data%reference_threads), &
+                  "no global attribute reference_threads in", " (rewrite it with `ftbench inputs`)")
+    data%reference_cpu_model = text_attribute("reference_cpu_model")
+    data%reference_cpu_capability = text_attribute("reference_cpu_capability")
+    data%reference_blas = text_attribute("reference_blas")
+    data%reference_torch_version = text_attribute("reference_torch_version")
     call nc_check(nf90_close(ncid), "cannot close", "")
 
   contains
+
+    function text_attribute(name) result(text)
+      character(len=*), intent(in) :: name
+      character(len=:), allocatable :: text
+      integer :: length
+      call nc_check(nf90_inquire_attribute(ncid, nf90_global, name, len=length), &
+                    "no global attribute " // name // " in", " (rewrite it with `ftbench inputs`)")
+      allocate (character(len=length) :: text)
+      call nc_check(nf90_get_att(ncid, nf90_global, name, text), "cannot read " // name // " from", "")
+    end function text_attribute
 
     subroutine nc_check(code, what, hint)
       integer, intent(in) :: code
@@ -184,18 +197,24 @@ contains
     gwfcng_y = gwfcng_x
   end subroutine cgdrag_poison
 
-  !> Largest relative error of both drag components against the references
-  !> (floor: cgdrag_floor_fraction * max|reference| of each component).
-  real(dp) function cgdrag_max_error(data, gwfcng_x, gwfcng_y) result(worst)
+  !> Start the correctness log of a cgdrag run (tolerances: bench_tolerances).
+  subroutine cgdrag_check_create(check, ntimes, warmup)
+    type(check_log), intent(out) :: check  !< new log
+    integer, intent(in) :: ntimes          !< measured steps
+    integer, intent(in) :: warmup          !< warm-up steps
+    call check_create(check, ntimes, warmup, cgdrag_reference, cgdrag_rtol, cgdrag_atol_fraction)
+  end subroutine cgdrag_check_create
+
+  !> Compare both drag components of step `iteration` with the references.
+  subroutine cgdrag_compare(check, iteration, data, gwfcng_x, gwfcng_y)
+    type(check_log), intent(inout) :: check     !< log (then check_record decides the step)
+    integer, intent(in) :: iteration            !< 1 .. warmup + ntimes
     type(cgdrag_data), intent(in) :: data       !< references
-    real(dp), intent(in) :: gwfcng_x(:, :, :)   !< drag from uuu
-    real(dp), intent(in) :: gwfcng_y(:, :, :)   !< drag from vvv
-    real(dp) :: floor_x, floor_y
-    floor_x = cgdrag_floor_fraction * maxval(abs(data%gwfu_ref))
-    floor_y = cgdrag_floor_fraction * maxval(abs(data%gwfv_ref))
-    worst = max(maxval(check_relative_error(gwfcng_x, data%gwfu_ref, floor_x)), &
-                maxval(check_relative_error(gwfcng_y, data%gwfv_ref, floor_y)))
-  end function cgdrag_max_error
+    real(dp), intent(in) :: gwfcng_x(:, :, :)   !< drag from uuu, m/s^2
+    real(dp), intent(in) :: gwfcng_y(:, :, :)   !< drag from vvv, m/s^2
+    call check_compare(check, iteration, "gwfu", gwfcng_x, data%gwfu_ref)
+    call check_compare(check, iteration, "gwfv", gwfcng_y, data%gwfv_ref)
+  end subroutine cgdrag_compare
 
   !> Sizes, dtype, device and data file of the run, into the results document.
   subroutine cgdrag_describe(doc, data, options)
@@ -208,6 +227,11 @@ contains
     call json_set(doc, "/device", "cpu")
     call json_set(doc, "/data_file", data%path)
     call json_set(doc, "/data_checkpoint_sha256", data%checkpoint_sha256)
+    call json_set(doc, "/correctness/reference_conditions/threads", data%reference_threads)
+    call json_set(doc, "/correctness/reference_conditions/cpu_model", data%reference_cpu_model)
+    call json_set(doc, "/correctness/reference_conditions/cpu_capability", data%reference_cpu_capability)
+    call json_set(doc, "/correctness/reference_conditions/blas", data%reference_blas)
+    call json_set(doc, "/correctness/reference_conditions/torch_version", data%reference_torch_version)
   end subroutine cgdrag_describe
 
 end module cgdrag_case

@@ -6,7 +6,7 @@ module embedded_driver
   use py_embedding, only: py_object, py_initialize, py_finalize, py_path_append, py_import, &
                           py_call, py_getattr, py_object_from, py_object_to, py_object_destroy, &
                           py_version
-  use bench_run, only: bench_settings, bench_fail, bench_path_join
+  use bench_run, only: bench_settings, bench_fail, bench_path_join, bench_record_torch
   use bench_json, only: json_document, json_set, json_set_parsed
   use bench_cli, only: cli_parser, cli_add_option, cli_string, cli_given
   use driver_build_config, only: build_uses_torchscript
@@ -41,18 +41,28 @@ contains
   end subroutine embedded_start
 
   !> In a running interpreter: import torch, set its threads (--threads) and
-  !> record the torch and Python versions.
+  !> record the torch and Python versions, torch's CPU capability and BLAS.
   subroutine embedded_torch_setup(doc, settings, torch)
     type(json_document), intent(in) :: doc        !< results document
     type(bench_settings), intent(in) :: settings  !< run settings
     type(py_object), intent(out) :: torch         !< the torch module
-    type(py_object) :: arg, value
-    character(len=:), allocatable :: text
+    type(py_object) :: arg, value, submodule
+    character(len=:), allocatable :: version, capability, config
     call py_import(torch, "torch")
     call py_getattr(torch, "__version__", value)
-    call py_object_to(value, text)
+    call py_object_to(value, version)
     call py_object_destroy(value)
-    call json_set(doc, "/environment/torch_version", text)
+    call py_import(submodule, "torch.backends.cpu")
+    call py_call(submodule, "get_cpu_capability", result=value)
+    call py_object_to(value, capability)
+    call py_object_destroy(value)
+    call py_object_destroy(submodule)
+    call py_import(submodule, "torch.__config__")
+    call py_call(submodule, "show", result=value)
+    call py_object_to(value, config)
+    call py_object_destroy(value)
+    call py_object_destroy(submodule)
+    call bench_record_torch(doc, version, capability, config)
     call json_set(doc, "/environment/python_version", py_version())
     if (settings%threads > 0) then
       call py_object_from(arg, settings%threads)

@@ -7,12 +7,14 @@ module large_stride_case
   use, intrinsic :: iso_fortran_env, only: real32, real64
   use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan
   use bench_cli, only: cli_parser, cli_create, cli_add_positional
-  use bench_check, only: check_relative_error
+  use bench_check, only: check_log, check_create, check_compare
+  use bench_tolerances, only: large_stride_rtol, large_stride_atol_fraction
   use bench_json, only: json_document, json_set
   implicit none
   private
 
-  public :: large_stride_cli, large_stride_fill, large_stride_max_error, large_stride_describe
+  public :: large_stride_cli, large_stride_fill, large_stride_check_create, large_stride_compare
+  public :: large_stride_describe
 
   !> Phases timed every iteration, in order (see docs/benchmarks.md).
   character(len=16), parameter, public :: large_stride_phases(4) = &
@@ -21,8 +23,6 @@ module large_stride_case
   integer, parameter, public :: p_forward = 2 !< run the model, result into the output array
   integer, parameter, public :: p_delete = 3  !< release the wrappers
   integer, parameter, public :: p_loop = 4    !< the three together
-  !> Largest relative error that passes (the operation is exact in float32).
-  real(real64), parameter, public :: large_stride_tolerance = 1.0e-6_real64
   !> Reference, as recorded in the results file.
   character(len=*), parameter, public :: large_stride_reference = &
     "analytic: 2 * input with element (1, 2) negated"
@@ -53,15 +53,26 @@ contains
     y = ieee_value(y, ieee_quiet_nan)
   end subroutine large_stride_fill
 
-  !> Maximum relative error of y against 2 * x with element (1, 2) negated.
-  real(real64) function large_stride_max_error(x, y) result(worst)
-    real(real32), intent(in) :: x(:, :)  !< input
-    real(real32), intent(in) :: y(:, :)  !< model output
+  !> Start the correctness log of a large-stride run (tolerances: bench_tolerances).
+  subroutine large_stride_check_create(check, ntimes, warmup)
+    type(check_log), intent(out) :: check  !< new log
+    integer, intent(in) :: ntimes          !< measured iterations
+    integer, intent(in) :: warmup          !< warm-up iterations
+    call check_create(check, ntimes, warmup, large_stride_reference, large_stride_rtol, &
+                      large_stride_atol_fraction)
+  end subroutine large_stride_check_create
+
+  !> Compare y with 2 * x with element (1, 2) negated.
+  subroutine large_stride_compare(check, iteration, x, y)
+    type(check_log), intent(inout) :: check  !< log (then check_record decides the iteration)
+    integer, intent(in) :: iteration         !< 1 .. warmup + ntimes
+    real(real32), intent(in) :: x(:, :)      !< input
+    real(real32), intent(in) :: y(:, :)      !< model output
     real(real32), allocatable :: expected(:, :)
     allocate (expected, source=2 * x)
     expected(1, 2) = -expected(1, 2)
-    worst = maxval(check_relative_error(y, expected))
-  end function large_stride_max_error
+    call check_compare(check, iteration, "y", y, expected)
+  end subroutine large_stride_compare
 
   !> Sizes, dtype and device of the run, into the results document.
   subroutine large_stride_describe(doc, n)

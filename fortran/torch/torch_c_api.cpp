@@ -10,6 +10,7 @@
 #include "torch_c_api.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 #include <torch/version.h>
@@ -273,6 +274,16 @@ int torch_c_set_num_threads(int n) {
 int torch_c_get_num_threads(void) { return at::get_num_threads(); }
 
 const char *torch_c_version(void) { return TORCH_VERSION; }
+
+const char *torch_c_cpu_capability(void) {
+  static const std::string capability = at::get_cpu_capability();
+  return capability.c_str();
+}
+
+const char *torch_c_config(void) {
+  static const std::string config = at::show_config();
+  return config.c_str();
+}
 
 const char *torch_c_last_error(void) { return last_error.c_str(); }
 

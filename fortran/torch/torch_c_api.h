@@ -75,6 +75,14 @@ int torch_c_get_num_threads(void);
 /* libtorch version the shim was built against, e.g. "2.13.0". */
 const char *torch_c_version(void);
 
+/* CPU capability libtorch dispatches its kernels to (at::get_cpu_capability(),
+ * e.g. "AVX512", "AVX2"; Python: torch.backends.cpu.get_cpu_capability()). */
+const char *torch_c_cpu_capability(void);
+
+/* How libtorch was built (at::show_config(); Python: torch.__config__.show()),
+ * with the BLAS in its "BLAS_INFO=" entry. */
+const char *torch_c_config(void);
+
 /* One-line message of the last failure on this thread ("" if none). */
 const char *torch_c_last_error(void);
 

@@ -11,6 +11,7 @@ module torch_c_bindings
   public :: torch_c_tensor_from_array, torch_c_tensor_delete, torch_c_tensor_data_ptr
   public :: torch_c_tensor_layout
   public :: torch_c_set_num_threads, torch_c_get_num_threads, torch_c_version
+  public :: torch_c_cpu_capability, torch_c_config
   public :: torch_fail_from_c
 
   interface
@@ -90,6 +91,16 @@ module torch_c_bindings
       import :: c_ptr
       type(c_ptr) :: version
     end function torch_c_version
+
+    function torch_c_cpu_capability() result(capability) bind(C, name="torch_c_cpu_capability")
+      import :: c_ptr
+      type(c_ptr) :: capability
+    end function torch_c_cpu_capability
+
+    function torch_c_config() result(config) bind(C, name="torch_c_config")
+      import :: c_ptr
+      type(c_ptr) :: config
+    end function torch_c_config
 
     function torch_c_last_error() result(message) bind(C, name="torch_c_last_error")
       import :: c_ptr

@@ -4,11 +4,13 @@ module torch_runtime_mod
   use coupling_status, only: status_clear
   use coupling_strings, only: string_from_c
   use torch_c_bindings, only: torch_c_set_num_threads, torch_c_get_num_threads, torch_c_version, &
+                              torch_c_cpu_capability, torch_c_config, &
                               torch_fail_from_c
   implicit none
   private
 
-  public :: torch_set_num_threads, torch_get_num_threads, torch_version
+  public :: torch_set_num_threads, torch_get_num_threads, torch_version, torch_cpu_capability
+  public :: torch_config
 
 contains
 
@@ -33,5 +35,19 @@ contains
     character(len=:), allocatable :: version  !< version string
     version = string_from_c(torch_c_version())
   end function torch_version
+
+  !> CPU capability libtorch dispatches its kernels to (at::get_cpu_capability()),
+  !> e.g. "AVX512" or "AVX2": rounding of float results can depend on it.
+  function torch_cpu_capability() result(capability)
+    character(len=:), allocatable :: capability  !< capability name
+    capability = string_from_c(torch_c_cpu_capability())
+  end function torch_cpu_capability
+
+  !> How libtorch was built (at::show_config(), as torch.__config__.show()):
+  !> compiler, BLAS ("BLAS_INFO=mkl"), oneDNN, OpenMP, build settings.
+  function torch_config() result(config)
+    character(len=:), allocatable :: config  !< multi-line text
+    config = string_from_c(torch_c_config())
+  end function torch_config
 
 end module torch_runtime_mod

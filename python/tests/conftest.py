@@ -89,7 +89,11 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     checkpoint = directory / "wavenet_checkpoint.pt"
     wavenet.save_checkpoint(wavenet.synthetic_checkpoint(), checkpoint)
     export_all(directory, checkpoint)
-    write_inputs(directory / "data" / "cgdrag_t42.nc", checkpoint)
+    # References made on 1 thread, as most tests run the drivers: outputs then equal
+    # them exactly; the 2-thread references check that runs on another thread
+    # count stay within the tolerance (test_checks.py).
+    write_inputs(directory / "data" / "cgdrag_t42.nc", checkpoint, threads=1)
+    write_inputs(directory / "data" / "cgdrag_t42_2threads.nc", checkpoint, threads=2)
     for emulator in (REPO / "models").glob("*.py"):  # the embedded path's Python modules
         shutil.copy(emulator, directory)
     return directory

@@ -97,13 +97,16 @@ def test_inputs_are_mima_shaped(model_dir: Path) -> None:
     assert 9.0e4 < data["psfc"].min() and data["psfc"].max() < 1.1e5
     fields = synthetic_fields()
     np.testing.assert_array_equal(data["uuu"], fields["uuu"])
-    np.testing.assert_array_equal(
-        data["gwfu_ref"],
-        reference_drag(
+    threads = torch.get_num_threads()
+    torch.set_num_threads(data["reference_conditions"]["threads"])  # same rounding: exact
+    try:
+        expected = reference_drag(
             wavenet.build(model_dir / "wavenet_checkpoint.pt"),
             *(fields[k] for k in ("uuu", "lat", "psfc")),
-        ),
-    )
+        )
+    finally:
+        torch.set_num_threads(threads)
+    np.testing.assert_array_equal(data["gwfu_ref"], expected)
 
 
 def test_columns_are_fortran_ordered() -> None:
@@ -175,9 +178,10 @@ def test_phased_drivers_equal_python_references(
 ) -> None:
     """Fortran results equal the Python references exactly, on both paths and both reshapes.
 
-    A maximum relative error of exactly 0 means every element equals the reference,
-    so implicit and explicit reshape give identical outputs; and since the references
-    were computed with forward(wind, lat, pressure), the drivers pass that order.
+    The references were made on 1 thread, as these runs: a largest absolute
+    difference of exactly 0 means every element equals the reference, so implicit
+    and explicit reshape give identical outputs; and since the references were
+    computed with forward(wind, lat, pressure), the drivers pass that order.
     """
     results = tmp_path / "r.json"
     out = run(
@@ -189,7 +193,9 @@ def test_phased_drivers_equal_python_references(
     assert data["coupling_variant"] == variant
     assert data["phase_order"] == PHASES
     assert data["sizes"] == {"columns": 8192, "levels": 40} and data["dtype"] == "float64"
-    assert data["correctness"]["passed"] and data["correctness"]["max_relative_error"] == 0.0
+    assert data["correctness"]["passed"] and data["correctness"]["max_abs_error"] == 0.0
+    assert data["correctness"]["reference_conditions"]["threads"] == 1
+    assert data["environment"]["cpu_capability"] and data["environment"]["blas"]
     assert data["model_metadata"]["model"] == "cgdrag_wavenet2"
 
 

@@ -81,7 +81,8 @@ def test_driver_passes_and_writes_valid_results(
     assert all(len(data["phases"][p]["seconds"]) == 4 for p in data["phase_order"])
     assert all(len(data["phases"][p]["warmup_seconds"]) == 2 for p in data["phase_order"])
     assert set(data["once"]) == {"model load", "model delete"}
-    assert data["correctness"]["passed"] and data["correctness"]["max_relative_error"] == 0
+    assert data["correctness"]["passed"] and data["correctness"]["max_abs_error"] == 0
+    assert data["correctness"]["max_error_ratio"] == 0 and set(data["correctness"]["atol"]) == {"y"}
     assert result.model_name == Path(file_name).stem.removesuffix("_cpu")
     for phase in data["phase_order"]:  # the Fortran statistics agree with NumPy's
         seconds = np.array(data["phases"][phase]["seconds"])

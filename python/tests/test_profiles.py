@@ -142,6 +142,7 @@ def test_demangle_fortran() -> None:
 def test_driver_output_ours() -> None:
     parsed = parse_driver_output((FIXTURES / "output_cgdrag_direct.log").read_text())
     assert len(parsed["checks"]) == 6 and parsed["passed"]
+    assert all(c["max_error_ratio"] == 0.0 for c in parsed["checks"])
     assert parsed["checks"][0]["warmup"] and not parsed["checks"][1]["warmup"]
     assert parsed["checks"][1]["iteration"] == 1
     assert set(parsed["summary"]) >= {"forward", "loop", "reshape", "array allocation"}
@@ -160,6 +161,7 @@ def test_driver_output_published_format() -> None:
     parsed = parse_driver_output(text)
     assert [c["passed"] for c in parsed["checks"]] == [True, False] and not parsed["passed"]
     assert parsed["checks"][0]["seconds"] == 3.237
+    assert parsed["checks"][1]["max_relative_error"] == 1.2e-3
     assert parsed["published_times"] == {"min": 3.237, "max": 3.301, "mean": 3.269}
 
 

@@ -4,4 +4,4 @@ The package defines and exports the benchmark models, runs the benchmark
 suite, and turns the drivers' JSON results into reports (``ftbench --help``).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -51,10 +51,11 @@ def _cmd_inputs(args: argparse.Namespace) -> None:
     from ftbench.inputs import is_current, write_inputs
 
     checkpoint = _checkpoint(args)
-    if not args.force and is_current(args.out, checkpoint):
+    if not args.force and is_current(args.out, checkpoint, args.threads):
         print(f"up to date: {args.out}")
     else:
-        print(f"wrote inputs and references: {write_inputs(args.out, checkpoint)}")
+        written = write_inputs(args.out, checkpoint, args.threads)
+        print(f"wrote inputs and references: {written}")
 
 
 def _cmd_suite(args: argparse.Namespace) -> None:
@@ -163,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--checkpoint", type=Path, help=checkpoint_help)
     p.add_argument("--force", action="store_true", help="write even if the file is up to date")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch threads for the references (default: torch's); recorded in the file",
+    )
     p.set_defaults(run=_cmd_inputs)
 
     p = sub.add_parser("export", help="export the models to TorchScript (round-trip checked)")

@@ -24,12 +24,13 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import netCDF4
 import numpy as np
 import torch
 
-from ftbench import __version__
+from ftbench import __version__, checks
 from ftbench.export import file_sha256
 from ftbench.models import wavenet
 
@@ -104,19 +105,33 @@ def reference_drag(
     return drag.numpy().reshape(wind.shape, order="F")
 
 
-def write_inputs(path: Path, checkpoint: Path) -> Path:
+def write_inputs(path: Path, checkpoint: Path, threads: int = 0) -> Path:
     """Write the inputs and the references computed with ``checkpoint`` to a netCDF file.
 
     Written to a temporary file first and renamed, so no partial file appears.
-    The file's global attributes name the checkpoint and its SHA-256.
+    The file's global attributes name the checkpoint and its SHA-256, and the
+    conditions the references' rounding depended on (``reference_threads``,
+    ``reference_cpu_model``, ``reference_cpu_capability``, ``reference_blas``,
+    ``reference_torch_version``; see :func:`ftbench.checks.rounding_conditions`).
+
+    Args:
+        threads: torch intra-op threads for the references (0: torch's default);
+            the drivers' checks hold whatever thread count they run on.
 
     Raises:
         FileNotFoundError, ValueError: see :func:`ftbench.models.wavenet.load_checkpoint`.
     """
     fields = synthetic_fields()
     model = wavenet.build(Path(checkpoint))
-    gwfu = reference_drag(model, fields["uuu"], fields["lat"], fields["psfc"])
-    gwfv = reference_drag(model, fields["vvv"], fields["lat"], fields["psfc"])
+    previous = torch.get_num_threads()
+    if threads > 0:
+        torch.set_num_threads(threads)
+    try:
+        conditions = checks.rounding_conditions()
+        gwfu = reference_drag(model, fields["uuu"], fields["lat"], fields["psfc"])
+        gwfv = reference_drag(model, fields["vvv"], fields["lat"], fields["psfc"])
+    finally:
+        torch.set_num_threads(previous)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
@@ -126,6 +141,8 @@ def write_inputs(path: Path, checkpoint: Path) -> Path:
             nc.history = f"written by ftbench {__version__} (ftbench inputs)"
             nc.checkpoint = Path(checkpoint).name
             nc.checkpoint_sha256 = file_sha256(checkpoint)
+            for key, value in conditions.items():
+                setattr(nc, f"reference_{key}", value)
             nc.column_order = "Fortran: column c = i + 128*(j-1) for longitude i, latitude j"
             nc.createDimension("lev", N_LEV)
             nc.createDimension("lat", N_LAT)
@@ -160,25 +177,33 @@ def write_inputs(path: Path, checkpoint: Path) -> Path:
     return path
 
 
-def read_inputs(path: Path) -> dict[str, np.ndarray | str]:
-    """Read a file written by :func:`write_inputs`; arrays in Fortran order (lon, lat[, lev])."""
+def read_inputs(path: Path) -> dict[str, Any]:
+    """Read a file written by :func:`write_inputs`: arrays in Fortran order (lon, lat[, lev]),
+    ``checkpoint_sha256`` and ``reference_conditions`` (threads, CPU, BLAS, torch)."""
     with netCDF4.Dataset(path) as nc:
-        data: dict[str, np.ndarray | str] = {
+        data: dict[str, Any] = {
             name: np.asfortranarray(nc.variables[name][:].data.T)
             for name in ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref")
         }
         data["lat"] = nc.variables["lat"][:].data
         data["checkpoint_sha256"] = nc.checkpoint_sha256
+        data["reference_conditions"] = {
+            key: getattr(nc, f"reference_{key}")
+            for key in ("threads", "cpu_model", "cpu_capability", "blas", "torch_version")
+        }
+        data["reference_conditions"]["threads"] = int(data["reference_conditions"]["threads"])
     return data
 
 
-def is_current(path: Path, checkpoint: Path) -> bool:
-    """True when ``path`` holds inputs written from ``checkpoint`` by this version."""
+def is_current(path: Path, checkpoint: Path, threads: int = 0) -> bool:
+    """True when ``path`` holds inputs written from ``checkpoint`` by this version
+    (with references made on ``threads`` threads, when that is > 0)."""
     try:
         with netCDF4.Dataset(path) as nc:
             return (
                 nc.checkpoint_sha256 == file_sha256(checkpoint)
                 and nc.history == f"written by ftbench {__version__} (ftbench inputs)"
+                and (threads <= 0 or int(nc.reference_threads) == threads)
             )
     except (OSError, AttributeError):
         return False

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ftbench import inputs
+from ftbench import checks, inputs
 from ftbench.export import load_with_metadata
 from ftbench.models import large_stride, wavenet
 from ftbench.results import statistics
@@ -74,20 +74,6 @@ class NativeConfig:
     quiet: bool = False
 
 
-def relative_error(actual: np.ndarray, expected: np.ndarray, floor: float = 0.0) -> float:
-    """Maximum relative error as the Fortran drivers define it (bench_check):
-    ``|a - e| / max(|e|, floor)``, ``|a|`` where that is 0, infinite for a NaN or an
-    unexpected infinity."""
-    a = np.asarray(actual, dtype=np.float64)
-    e = np.asarray(expected, dtype=np.float64)
-    denominator = np.maximum(np.abs(e), floor)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        err = np.where(denominator > 0, np.abs(a - e) / denominator, np.abs(a))
-    finite = np.isfinite(a) & np.isfinite(e)
-    err = np.where(finite, err, np.where(a == e, 0.0, np.inf))
-    return float(err.max()) if err.size else 0.0
-
-
 def git_commit() -> str:
     """Commit of the repository, ``-dirty`` with tracked changes outside results/.
 
@@ -111,20 +97,17 @@ def git_commit() -> str:
 
 def environment() -> dict[str, Any]:
     """The machine and run conditions, as the drivers record them."""
-    cpu = "unknown"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
-        cpu = next(
-            (line.split(":", 1)[1].strip() for line in info if line.startswith("model name")),
-            "unknown",
-        )
+    conditions = checks.rounding_conditions()
     return {
         "hostname": socket.gethostname(),
-        "cpu_model": cpu,
+        "cpu_model": conditions["cpu_model"],
         "logical_cpus": os.cpu_count() or 0,
         "os": f"{platform.system()} {platform.release()} {platform.machine()}",
         "utc_time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "git_commit": git_commit(),
         "torch_version": torch.__version__,
+        "cpu_capability": conditions["cpu_capability"],
+        "blas": conditions["blas"],
         "python_version": platform.python_version(),
         "numpy_version": np.__version__,
         "variables": {
@@ -154,7 +137,7 @@ class _Case:
             self.x = np.asfortranarray(np.zeros((n, n), dtype=np.float32))
             self.y = np.asfortranarray(np.zeros((n, n), dtype=np.float32))
             self.sizes = {"N": n}
-            self.dtype, self.tolerance = "float32", 1e-6
+            self.dtype = "float32"
             self.reference = "analytic: 2 * input with element (1, 2) negated"
         elif config.benchmark == "cgdrag":
             checkpoint = config.models / "wavenet_checkpoint.pt"
@@ -180,16 +163,21 @@ class _Case:
                 np.broadcast_to(data["lat"][np.newaxis, :rows], block["psfc"].shape)
             )
             self.data = block
+            self.reference_conditions = data["reference_conditions"]
             self.gwfx = np.asfortranarray(np.zeros_like(block["uuu"]))
             self.gwfy = np.asfortranarray(np.zeros_like(block["uuu"]))
             self.sizes = {"columns": config.columns, "levels": wavenet.N_LEVELS}
-            self.dtype, self.tolerance = "float64", 1e-10
+            self.dtype = "float64"
             self.reference = (
-                "WaveNet-2 drag of both wind components computed in Python (eager, float64); "
-                "relative error with a floor of 1e-6 * max|reference| per component"
+                "WaveNet-2 drag of both wind components (gwfu from uuu, gwfv from vvv) computed "
+                "in Python (eager, float64) by `ftbench inputs`"
             )
         else:
             raise ValueError(f"unknown benchmark {config.benchmark!r} (large_stride or cgdrag)")
+        self.tolerance = checks.tolerance(config.benchmark)
+        if config.benchmark != "cgdrag":
+            self.reference_conditions = None
+        self.atol: dict[str, float] = {}
 
     def _model(
         self, build: Callable[[], torch.nn.Module], file_name: str, metadata: dict[str, str]
@@ -242,15 +230,21 @@ class _Case:
             del u, v, la, ps, x, y
         t.append(time.perf_counter_ns())
 
-    def error(self) -> float:
-        """Maximum relative error of this iteration's output."""
+    def error(self) -> tuple[float, float]:
+        """Largest error ratio and absolute difference of this iteration's outputs
+        (:func:`ftbench.checks.compare`, per output component)."""
         if self.config.benchmark == "large_stride":
-            return relative_error(self.y, large_stride.reference(self.x))
-        d = self.data
-        return max(
-            relative_error(self.gwfx, d["gwfu_ref"], 1e-6 * np.abs(d["gwfu_ref"]).max()),
-            relative_error(self.gwfy, d["gwfv_ref"], 1e-6 * np.abs(d["gwfv_ref"]).max()),
-        )
+            pairs = {"y": (self.y, large_stride.reference(self.x))}
+        else:
+            d = self.data
+            pairs = {"gwfu": (self.gwfx, d["gwfu_ref"]), "gwfv": (self.gwfy, d["gwfv_ref"])}
+        ratio = difference = 0.0
+        for name, (actual, expected) in pairs.items():
+            atol = self.tolerance.atol(expected)
+            self.atol[name] = max(self.atol.get(name, 0.0), atol)
+            r, a = checks.compare(actual, expected, self.tolerance.rtol, atol)
+            ratio, difference = max(ratio, r), max(difference, a)
+        return ratio, difference
 
 
 def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str, Any]:
@@ -268,32 +262,35 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
         raise ValueError(f"unknown grad mode {config.grad!r} (inference_mode or no_grad)")
     if config.threads > 0:
         torch.set_num_threads(config.threads)
-    document: dict[str, Any] = {"schema_version": 1, "environment": environment()}
+    document: dict[str, Any] = {"schema_version": 2, "environment": environment()}
     start = time.perf_counter()
     case = _Case(config)
     load_seconds = time.perf_counter() - start
     total = config.warmup + config.ntimes
     seconds = np.zeros((total, len(PHASES)))
-    errors = np.zeros(total)
+    ratios = np.zeros(total)
+    differences = np.zeros(total)
     for it in range(total):
         case.prepare()
         stamps = [time.perf_counter_ns()]
         case.step(grads[config.grad](), stamps)
         t0, t1, t2, t3 = stamps
         seconds[it] = np.array([t1 - t0, t2 - t1, t3 - t2, t3 - t0]) * 1e-9
-        errors[it] = case.error()
-        ok = errors[it] <= case.tolerance
+        ratios[it], differences[it] = case.error()
+        ok = ratios[it] <= 1
         label = f"warm-up {it + 1}" if it < config.warmup else f"iteration {it - config.warmup + 1}"
         line = (
             f"{'PASSED' if ok else 'FAILED'} :: [check {label} ({seconds[it, 3]:9.3E} s)] "
-            f"maximum relative error = {errors[it]:10.4E}"
+            f"maximum error / tolerance = {ratios[it]:10.4E}"
         )
         if not ok:
             print(line, file=sys.stderr)
         elif not config.quiet:
             print(line)
     measured = seconds[config.warmup :]
-    failed = int(np.sum(~(errors <= case.tolerance)))
+    failed = int(np.sum(~(ratios <= 1)))
+    measured_ratios = ratios[config.warmup :]
+    worst_difference = differences[config.warmup :].max()
     path = "native-python-eager" if config.mode == "eager" else "native-python-torchscript"
     document.update(
         {
@@ -322,13 +319,17 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
             "once": {"model load": load_seconds},
             "correctness": {
                 "reference": case.reference,
-                "tolerance": case.tolerance,
-                "max_relative_error": float(errors[config.warmup :].max())
-                if np.isfinite(errors[config.warmup :].max())
-                else None,
-                "relative_errors": [
-                    float(e) if np.isfinite(e) else None for e in errors[config.warmup :]
-                ],
+                "rtol": case.tolerance.rtol,
+                "atol_fraction": case.tolerance.atol_fraction,
+                "atol": case.atol,
+                "max_error_ratio": _finite_or_none(measured_ratios.max()),
+                "max_abs_error": _finite_or_none(worst_difference),
+                "error_ratios": [_finite_or_none(r) for r in measured_ratios],
+                **(
+                    {"reference_conditions": case.reference_conditions}
+                    if case.reference_conditions
+                    else {}
+                ),
                 "failed_iterations": failed,
                 "passed": failed == 0,
             },
@@ -347,6 +348,11 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
     if json_path is not None:
         write_json(document, json_path)
     return document
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no infinity: non-finite values are written as null, as the drivers do."""
+    return float(value) if np.isfinite(value) else None
 
 
 def write_json(document: dict[str, Any], path: Path) -> None:

@@ -294,7 +294,8 @@ def parse_perf(text: str, executable: str, source: str = "perf report") -> PerfP
 
 _CHECK = re.compile(
     r"^(?P<verdict>PASSED|FAILED) :: \[check (?P<kind>iteration|warm-up) (?P<n>\d+) "
-    r"\(\s*(?P<seconds>[-+\d.Ee]+) s\)\] maximum relative error =\s*(?P<error>\S+)"
+    r"\(\s*(?P<seconds>[-+\d.Ee]+) s\)\] "
+    r"maximum (?P<measure>relative error|error / tolerance) =\s*(?P<error>\S+)"
 )
 _PUBLISHED_TIME = re.compile(
     r"^\s*(?P<stat>min|max|mean|median|stddev|total)?\s*time taken "
@@ -336,7 +337,12 @@ def parse_driver_output(text: str, source: str = "driver output") -> dict[str, A
                     "warmup": match.group("kind") == "warm-up",
                     "iteration": int(match.group("n")),
                     "seconds": seconds,
-                    "max_relative_error": error,
+                    # the published harness prints relative errors; ours, error / tolerance
+                    (
+                        "max_relative_error"
+                        if match.group("measure") == "relative error"
+                        else "max_error_ratio"
+                    ): error,
                 }
             )
             continue

@@ -101,7 +101,7 @@ def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
                 "native_ratio": medians[id(r)] / fastest_native if r.passed else float("nan"),
                 "cv": float(x.std(ddof=1) / x.mean()) if x.size > 1 else 0.0,
                 "passed": r.passed,
-                "max_error": r.data["correctness"]["max_relative_error"],
+                "max_error_ratio": r.data["correctness"]["max_error_ratio"],
                 "process_medians": r.data.get("process_medians", [medians[id(r)]]),
             }
         )
@@ -248,6 +248,8 @@ def _environment_section(results: Sequence[Result]) -> list[str]:
         "cpu_model",
         "logical_cpus",
         "os",
+        "cpu_capability",
+        "blas",
         "torch_version",
         "fortran_compiler",
         "cxx_compiler",
@@ -276,6 +278,64 @@ def _environment_section(results: Sequence[Result]) -> list[str]:
     )
     times = sorted(r.data["environment"]["utc_time"] for r in results)
     lines.append(f"- runs between {times[0]} and {times[-1]} (UTC)")
+    return lines + [""] + _checks_section(results)
+
+
+def _checks_section(results: Sequence[Result]) -> list[str]:
+    """How every iteration was checked: the rule, each benchmark's tolerance and the
+    largest error found, and the conditions the cgdrag references were made under."""
+    lines = [
+        "## Correctness checks",
+        "",
+        "Every iteration of every run compared its outputs with references, element by "
+        "element: |actual − expected| ≤ rtol·|expected| + atol, atol = atol_fraction · "
+        "max|expected| per output component (basis: docs/checks.md). "
+        "*largest error* is the worst |actual − expected| ÷ (rtol·|expected| + atol) "
+        "over all iterations and runs (≤ 1 passes).",
+        "",
+    ]
+    table = []
+    for benchmark in sorted({r.data["benchmark"] for r in results}):
+        runs = [r for r in results if r.data["benchmark"] == benchmark]
+        ratios = [r.data["correctness"]["max_error_ratio"] for r in runs]
+        worst = None if None in ratios else max(ratios)
+        differences = [r.data["correctness"]["max_abs_error"] for r in runs]
+        worst_difference = None if None in differences else max(differences)
+        first = runs[0].data["correctness"]
+        table.append(
+            [
+                benchmark,
+                f"{first['rtol']:.3g}",
+                f"{first['atol_fraction']:.3g}",
+                "inf/NaN" if worst is None else f"{worst:.2g}",
+                "inf/NaN" if worst_difference is None else f"{worst_difference:.2g}",
+                f"{sum(r.passed for r in runs)} of {len(runs)}",
+            ]
+        )
+    lines.append(
+        tabulate(
+            table,
+            headers=[
+                "benchmark",
+                "rtol",
+                "atol_fraction",
+                "largest error",
+                "largest |diff|",
+                "runs passed",
+            ],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+    )
+    conditions = sorted(
+        {
+            ", ".join(f"{k} {v}" for k, v in r.data["correctness"]["reference_conditions"].items())
+            for r in results
+            if "reference_conditions" in r.data["correctness"]
+        }
+    )
+    if conditions:
+        lines += ["", "cgdrag references made with: " + "; ".join(f"`{c}`" for c in conditions)]
     return lines + [""]
 
 

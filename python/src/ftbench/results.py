@@ -174,10 +174,12 @@ def merge_repeats(results: Sequence[Result]) -> list[Result]:
                 )
                 for name in data.get("once", {})
             }
-            errors = [r.data["correctness"]["max_relative_error"] for r in runs]
+            ratios = [r.data["correctness"]["max_error_ratio"] for r in runs]
+            differences = [r.data["correctness"]["max_abs_error"] for r in runs]
             data["correctness"].update(
-                max_relative_error=None if None in errors else max(errors),
-                relative_errors=sum((r.data["correctness"]["relative_errors"] for r in runs), []),
+                max_error_ratio=None if None in ratios else max(ratios),
+                max_abs_error=None if None in differences else max(differences),
+                error_ratios=sum((r.data["correctness"]["error_ratios"] for r in runs), []),
                 failed_iterations=sum(r.data["correctness"]["failed_iterations"] for r in runs),
                 passed=all(r.passed for r in runs),
             )

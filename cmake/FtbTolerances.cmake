@@ -1,0 +1,21 @@
+# The correctness checks' tolerances, defined once in python/src/ftbench/checks.json
+# (read by ftbench too), become the Fortran module bench_tolerances and the C
+# header bench_tolerances.h in ${PROJECT_BINARY_DIR}/generated. CMake configures
+# again when the JSON changes.
+set(FTB_CHECKS_JSON ${PROJECT_SOURCE_DIR}/python/src/ftbench/checks.json)
+set_property(DIRECTORY ${PROJECT_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${FTB_CHECKS_JSON})
+file(READ ${FTB_CHECKS_JSON} ftb_checks)
+foreach(benchmark cgdrag large_stride)
+  string(TOUPPER ${benchmark} upper)
+  foreach(field rtol atol_fraction rounding_units basis)
+    string(JSON value ERROR_VARIABLE error GET "${ftb_checks}" ${benchmark} ${field})
+    if(error)
+      message(FATAL_ERROR "${FTB_CHECKS_JSON}: ${benchmark}.${field}: ${error}")
+    endif()
+    set(FTB_${upper}_${field} "${value}")
+  endforeach()
+endforeach()
+configure_file(${PROJECT_SOURCE_DIR}/cmake/bench_tolerances.f90.in
+               ${PROJECT_BINARY_DIR}/generated/bench_tolerances.f90 @ONLY)
+configure_file(${PROJECT_SOURCE_DIR}/cmake/bench_tolerances.h.in
+               ${PROJECT_BINARY_DIR}/generated/bench_tolerances.h @ONLY)

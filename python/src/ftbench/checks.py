@@ -1,0 +1,134 @@
+"""The correctness check every benchmark applies to every iteration.
+
+One rule, with tolerances defined once in ``checks.json`` (beside this module):
+CMake turns the same file into the Fortran module ``bench_tolerances`` and the C
+header ``bench_tolerances.h``, and the Fortran drivers and the native C++
+baseline compare through the same C function (``fortran/common/bench_check_c.h``).
+An element passes when::
+
+    |actual - expected| <= rtol * |expected| + atol,  atol = atol_fraction * max|expected|
+
+with ``max|expected|`` taken over one output component (one drag field, say).
+A check records the largest ratio ``|actual - expected| / (rtol |expected| + atol)``
+(pass: <= 1) and the largest absolute difference. A NaN, or an infinity the
+reference does not have, gives an infinite ratio. See docs/checks.md for the
+basis of each tolerance and the measurements behind it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """The tolerance of one benchmark's check (an entry of ``checks.json``).
+
+    Attributes:
+        benchmark: ``cgdrag`` or ``large_stride``.
+        dtype: dtype of the outputs (``float64``, ``float32``).
+        rounding_units: the tolerance in unit roundoffs of ``dtype``.
+        rtol: relative part (``rounding_units * u``).
+        atol_fraction: absolute part as a fraction of ``max|expected|`` per component.
+        basis: where the number comes from.
+    """
+
+    benchmark: str
+    dtype: str
+    rounding_units: int
+    rtol: float
+    atol_fraction: float
+    basis: str
+
+    def atol(self, expected: np.ndarray) -> float:
+        """Absolute tolerance for one output component: ``atol_fraction * max|expected|``."""
+        return self.atol_fraction * float(np.max(np.abs(expected))) if expected.size else 0.0
+
+
+@cache
+def tolerance(benchmark: str) -> Tolerance:
+    """The tolerance of ``benchmark`` from ``checks.json``.
+
+    Raises:
+        ValueError: no such benchmark in checks.json.
+    """
+    definitions = json.loads(resources.files("ftbench").joinpath("checks.json").read_text())
+    if benchmark not in definitions or benchmark == "description":
+        known = ", ".join(k for k in definitions if k != "description")
+        raise ValueError(f"no tolerance for benchmark {benchmark!r} in checks.json ({known})")
+    entry = definitions[benchmark]
+    return Tolerance(
+        benchmark=benchmark, **{k: entry[k] for k in Tolerance.__annotations__ if k != "benchmark"}
+    )
+
+
+def unit_roundoff(dtype: str) -> float:
+    """Unit roundoff u = eps / 2 of a floating dtype (2^-53 for float64, 2^-24 for float32)."""
+    return float(np.finfo(np.dtype(dtype)).eps) / 2
+
+
+def compare(
+    actual: np.ndarray, expected: np.ndarray, rtol: float, atol: float
+) -> tuple[float, float]:
+    """Largest error ratio and largest absolute difference of ``actual`` against ``expected``.
+
+    The rule of ``bench_check_c.h``: ratio ``|a - e| / (rtol |e| + atol)`` element by
+    element (0 where both are the same infinity; infinite for a NaN or an unexpected
+    infinity; where the tolerance is 0, 0 when equal and infinite otherwise). Both
+    arrays are compared in float64, element by element (same shape, any memory order).
+
+    Returns:
+        ``(max_ratio, max_abs_error)``; the check passes when ``max_ratio <= 1``.
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        raise ValueError(f"actual has shape {a.shape}, expected {e.shape}")
+    if a.size == 0:
+        return 0.0, 0.0
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        difference = np.abs(a - e)
+        bound = rtol * np.abs(e) + atol
+        ratio = np.where(bound > 0, difference / bound, np.where(difference == 0, 0.0, np.inf))
+    finite = np.isfinite(a) & np.isfinite(e)
+    same = ~finite & (a == e)
+    ratio = np.where(finite, ratio, np.where(same, 0.0, np.inf))
+    difference = np.where(finite, difference, np.where(same, 0.0, np.inf))
+    return float(ratio.max()), float(difference.max())
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (``unknown`` where it is not readable)."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def rounding_conditions() -> dict[str, str | int]:
+    """What the rounding of a float result depends on, here and now: the CPU model,
+    the CPU capability torch dispatches its kernels to
+    (``torch.backends.cpu.get_cpu_capability()``), the BLAS torch was built with
+    (``BLAS_INFO`` of ``torch.__config__.show()``), torch's version and its
+    intra-op thread count."""
+    config = torch.__config__.show()
+    blas = "unknown"
+    if "BLAS_INFO=" in config:
+        blas = config.split("BLAS_INFO=", 1)[1].split(",", 1)[0].split()[0]
+    return {
+        "cpu_model": cpu_model(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "blas": blas,
+        "torch_version": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
