@@ -7,6 +7,10 @@ import this module by name and call, with the published signatures:
   checkpoint in the published layout (``{"weights", "means", "stds"}``), or
   from the synthetic weights when None;
 * ``initialize_ts(path)`` -> WaveNet-2 loaded from a TorchScript file;
+* ``initialize_aoti(path)`` -> WaveNet-2 loaded from an AOTInductor package
+  (``.pt2``), checking every call's inputs against the package's signature;
+* ``initialize_compiled(path_weights_stats=None)`` -> ``initialize``'s model
+  wrapped in ``torch.compile`` (compiled on its first call: the warm-up);
 * ``compute_reshape_drag(model, wind, lat, p_surf, Y_out, num_col)`` every
   step and wind component;
 * ``metadata(model)`` -> JSON text describing the model, for results files.
@@ -20,12 +24,13 @@ copied: a layout that would need a copy raises ValueError instead.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ftbench.emulators import load_torchscript, metadata_json, remember
+from ftbench.emulators import compiled, load_aoti, load_torchscript, metadata_json, remember
 from ftbench.export import file_sha256
 from ftbench.models import wavenet
 
@@ -62,6 +67,27 @@ def initialize_ts(path: str) -> torch.jit.ScriptModule:
     return load_torchscript(path)
 
 
+def initialize_aoti(path: str) -> object:
+    """WaveNet-2 from an AOTInductor package (``ftbench export``) that checks its inputs.
+
+    Raises:
+        FileNotFoundError: no such file; ValueError: not a package ``ftbench export`` wrote
+        for this torch.
+    """
+    return load_aoti(path)
+
+
+def initialize_compiled(path_weights_stats: str | None = None) -> torch.nn.Module:
+    """``initialize(path_weights_stats)`` wrapped in ``torch.compile`` (mode ``default``,
+    Inductor), compiled on its first call.
+
+    Raises:
+        As ``initialize``.
+    """
+    eager = initialize(path_weights_stats)
+    return compiled(eager, json.loads(metadata_json(eager)))
+
+
 def metadata(model: torch.nn.Module) -> str:
     """JSON text describing ``model`` (``"{}"`` for a model this module did not create)."""
     return metadata_json(model)
@@ -83,7 +109,8 @@ def compute_reshape_drag(
     """Write WaveNet-2's drag for ``wind`` into ``Y_out`` in place.
 
     Args:
-        model: from ``initialize`` or ``initialize_ts``.
+        model: from ``initialize``, ``initialize_ts``, ``initialize_aoti`` or
+            ``initialize_compiled``.
         wind: float64 (lon, lat, 40) or (num_col, 40), m/s.
         lat: float64 (lon, lat) or (num_col, 1), degrees.
         p_surf: float64 (lon, lat) or (num_col, 1), Pa.

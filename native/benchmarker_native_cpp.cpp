@@ -1,18 +1,20 @@
-// benchmarker_native_cpp -- the native C++ baseline: the same TorchScript model on
-// the same inputs and sizes as the Fortran drivers, called from a small libtorch
-// program with no Fortran and no Python, over preallocated buffers.
+// benchmarker_native_cpp -- the native C++ baseline: the same TorchScript model or
+// AOTInductor package (.pt2) on the same inputs and sizes as the Fortran drivers,
+// called from a small libtorch program with no Fortran and no Python, over
+// preallocated buffers.
 //
 // usage: benchmarker_native_cpp <model-dir> <model-file> <ntimes> large_stride --n N [options]
 //        benchmarker_native_cpp <model-dir> <model-file> <ntimes> cgdrag [--columns K] [--data FILE]
 //
 // Buffers have the Fortran drivers' layout (column-major, so tensors get the same
 // strides). Phases per iteration: "tensor creation" (torch::from_blob on the
-// buffers), "forward" (module.forward under c10::InferenceMode, result copied into
+// buffers), "forward" (module.forward, or the package's run, under
+// c10::InferenceMode, result copied into
 // the output buffer), "tensor deletion", and "loop" (the three). Every iteration
 // is checked as the Fortran drivers check it: the same rule (bench_check_c.h) and
 // tolerances (bench_tolerances.h, from python/src/ftbench/checks.json).
 // Results: the schema of docs/results-schema.md, coupling_path
-// "native-cpp-torchscript". Exit status 0 if every check passed, 1 otherwise or
+// "native-cpp-torchscript" or "native-cpp-aoti". Exit status 0 if every check passed, 1 otherwise or
 // on error (one line on stderr, no results file), 2 on a usage error.
 
 #include "bench_check_c.h"
@@ -21,6 +23,7 @@
 
 #include <CLI/CLI.hpp>
 #include <netcdf.h>
+#include <torch/csrc/inductor/aoti_package/model_package_loader.h>
 #include <torch/script.h>
 #include <torch/version.h>
 
@@ -31,6 +34,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -118,11 +123,13 @@ struct Run {
 } // namespace
 
 int main(int argc, char **argv) {
-  CLI::App app{"Native C++ baseline: a TorchScript model over preallocated buffers (no Fortran)."};
+  CLI::App app{"Native C++ baseline: a TorchScript model or AOTInductor package over preallocated "
+               "buffers (no Fortran)."};
   std::string model_dir, model_file, benchmark, data_path, json_path;
   int ntimes = 0, n = 0, columns = 8192, threads = 0, warmup = 1;
   app.add_option("model-dir", model_dir, "directory holding the model")->required();
-  app.add_option("model-file", model_file, "TorchScript file")->required();
+  app.add_option("model-file", model_file, "TorchScript file, or AOTInductor package (.pt2)")
+      ->required();
   app.add_option("ntimes", ntimes, "measured iterations")->required()->check(CLI::PositiveNumber);
   app.add_option("benchmark", benchmark, "large_stride or cgdrag")
       ->required()
@@ -214,8 +221,24 @@ int main(int argc, char **argv) {
                                "': no such file (create the models with `ftbench export`)");
     auto load_start = Clock::now();
     torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
-    torch::jit::Module module = torch::jit::load(path, c10::Device(c10::kCPU), extra);
-    module.eval();
+    const bool package = std::filesystem::path(path).extension() == ".pt2";
+    torch::jit::Module module;
+    std::unique_ptr<torch::inductor::AOTIModelPackageLoader> loader;
+    if (package) {
+      loader = std::make_unique<torch::inductor::AOTIModelPackageLoader>(path);
+      const auto stored = loader->get_metadata();
+      if (const auto found = stored.find("ftbench"); found != stored.end())
+        extra["metadata.json"] = found->second;
+    } else {
+      module = torch::jit::load(path, c10::Device(c10::kCPU), extra);
+      module.eval();
+    }
+    // One forward: the package's compiled code (inputs laid out as it was exported
+    // for: column-major, as here) or the TorchScript module.
+    const auto forward = [&](std::vector<torch::Tensor> inputs) {
+      if (package) return loader->run(inputs).at(0);
+      return module.forward(std::vector<c10::IValue>(inputs.begin(), inputs.end())).toTensor();
+    };
     const double load_seconds = seconds_since(load_start);
 
     Run run;
@@ -262,10 +285,10 @@ int main(int argc, char **argv) {
         {
           c10::InferenceMode no_autograd;
           if (cgdrag) {
-            tensors[4].copy_(module.forward({tensors[0], tensors[2], tensors[3]}).toTensor());
-            tensors[5].copy_(module.forward({tensors[1], tensors[2], tensors[3]}).toTensor());
+            tensors[4].copy_(forward({tensors[0], tensors[2], tensors[3]}));
+            tensors[5].copy_(forward({tensors[1], tensors[2], tensors[3]}));
           } else {
-            tensors[1].copy_(module.forward({tensors[0]}).toTensor());
+            tensors[1].copy_(forward({tensors[0]}));
           }
         }
         t_forward = seconds_since(start);
@@ -303,7 +326,9 @@ int main(int argc, char **argv) {
     for (double r : run.ratios) failed += !(r <= 1.0);
     check(bench_json_set_int(doc, "/schema_version", 2), "json");
     check(bench_json_set_string(doc, "/benchmark", benchmark.c_str()), "json");
-    check(bench_json_set_string(doc, "/coupling_path", "native-cpp-torchscript"), "json");
+    check(bench_json_set_string(doc, "/coupling_path",
+                                package ? "native-cpp-aoti" : "native-cpp-torchscript"),
+          "json");
     check(bench_json_set_string(doc, "/coupling_variant", "inference_mode"), "json");
     check(bench_json_set_string(doc, "/model", path.c_str()), "json");
     if (!extra["metadata.json"].empty())

@@ -2,12 +2,14 @@
 !> grid through the embedded-Python coupling (the forpy path), phase by phase.
 !>
 !> usage: benchmarker_cgdrag_forpy <model-dir> <python-module> <ntimes> [options]
-!>        [--torchscript FILE|none] [--checkpoint FILE] [--explicit-reshape]
-!>        [--alloc-in-loop] [--columns K] [--data FILE]
+!>        [--torchscript FILE|none | --aoti FILE | --compile] [--checkpoint FILE]
+!>        [--explicit-reshape] [--alloc-in-loop] [--columns K] [--data FILE]
 !>
 !> The module (e.g. cgdrag_emulator) gives the model from initialize(checkpoint)
-!> (built in Python) or initialize_ts(file) (--torchscript; the default in a
-!> -DUSETS=ON build). Each step passes NumPy views of the arrays (no copy) to
+!> (built in Python), initialize_ts(file) (--torchscript; the default in a
+!> -DUSETS=ON build), initialize_aoti(file) (--aoti, an AOTInductor package) or
+!> initialize_compiled(checkpoint) (--compile: torch.compile, compiled in the
+!> first warm-up step, whose time the results keep as warmup_seconds). Each step passes NumPy views of the arrays (no copy) to
 !> compute_reshape_drag(model, wind, lat, p_surf, Y_out, num_col), once per wind
 !> component. Same phases (cgdrag_phases), check, options and results as
 !> benchmarker_cgdrag_torch.
@@ -15,8 +17,9 @@ program benchmarker_cgdrag_forpy
   use, intrinsic :: iso_fortran_env, only: real64
   use py_embedding, only: py_object, py_call, py_object_from, py_array_from, py_object_destroy
   use embedded_driver, only: embedded_start, embedded_load_model, embedded_finish, &
-                             embedded_add_torchscript_option, embedded_torchscript, &
-                             embedded_add_checkpoint_option, embedded_checkpoint
+                             embedded_add_model_options, embedded_model_source, &
+                             embedded_model_source_t, embedded_add_checkpoint_option, &
+                             embedded_checkpoint
   use bench_cli, only: cli_parser, cli_parse, cli_string
   use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
                        bench_results_create, bench_finish
@@ -37,13 +40,14 @@ program benchmarker_cgdrag_forpy
   type(check_log) :: check
   type(json_document) :: doc
   type(py_object) :: emulator, torch, model, ncol_a, lat_a, psfc_a, u_a, v_a, x_a, y_a
-  character(len=:), allocatable :: model_dir, module_name, torchscript, checkpoint
+  character(len=:), allocatable :: model_dir, module_name, checkpoint
+  type(embedded_model_source_t) :: source
   integer :: it
   real(real64) :: t0
 
   call cgdrag_cli(cli, "benchmarker_cgdrag_forpy", "embedded-Python", "python-module", &
                   "module in <model-dir>, e.g. cgdrag_emulator", phased=.true.)
-  call embedded_add_torchscript_option(cli)
+  call embedded_add_model_options(cli)
   call embedded_add_checkpoint_option(cli)
   call bench_add_standard_options(cli)
   call cli_parse(cli)
@@ -52,11 +56,11 @@ program benchmarker_cgdrag_forpy
   model_dir = cli_string(cli, "model-dir")
   module_name = cli_string(cli, "python-module")
   checkpoint = embedded_checkpoint(cli, model_dir)
-  torchscript = embedded_torchscript(cli, model_dir, "cgdrag_cpu.pt")
+  source = embedded_model_source(cli, model_dir, "cgdrag_cpu.pt")
 
   call bench_results_create(doc, settings, "cgdrag", "embedded-python", module_name)
   call json_set(doc, "/coupling_variant", variant_label())
-  if (len(torchscript) > 0) call json_set(doc, "/model_file", torchscript)
+  if (len(source%file) > 0) call json_set(doc, "/model_file", source%file)
   call cgdrag_read(data, options%data_path, options%columns)
   call cgdrag_describe(doc, data, options)
 
@@ -65,10 +69,10 @@ program benchmarker_cgdrag_forpy
   call cgdrag_check_create(check, settings%ntimes, settings%warmup)
 
   t0 = timer_now()
-  if (len(torchscript) > 0) then
-    call embedded_load_model(doc, emulator, "initialize_ts", torchscript, model)
+  if (len(source%file) > 0) then
+    call embedded_load_model(doc, emulator, source%initializer, source%file, model)
   else
-    call embedded_load_model(doc, emulator, "initialize", checkpoint, model)
+    call embedded_load_model(doc, emulator, source%initializer, checkpoint, model)
   end if
   call timer_record_once(timer, "model load", timer_now() - t0)
 
@@ -124,8 +128,7 @@ contains
 
   function variant_label() result(label)
     character(len=:), allocatable :: label
-    label = merge("torchscript ", "python model", len(torchscript) > 0)
-    label = trim(label) // ", " // merge("explicit reshape", "implicit reshape", options%explicit_reshape)
+    label = source%label // ", " // merge("explicit reshape", "implicit reshape", options%explicit_reshape)
     if (options%alloc_in_loop) label = label // ", alloc in loop"
   end function variant_label
 

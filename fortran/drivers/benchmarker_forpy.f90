@@ -2,7 +2,7 @@
 !> (cg_drag_forpy_mod, embedded-Python coupling) on the whole T42 grid.
 !>
 !> usage: benchmarker_forpy <model-dir> <python-module> <N> [options]
-!>        [--torchscript FILE|none] [--checkpoint FILE]
+!>        [--torchscript FILE|none | --aoti FILE | --compile] [--checkpoint FILE]
 !>
 !> Each call computes the drag of both wind components; its output is checked
 !> against the Python references. Prints the total and per-call time and the
@@ -11,7 +11,7 @@ program benchmarker_forpy
   use, intrinsic :: iso_fortran_env, only: real64, output_unit
   use py_embedding, only: py_object, py_object_destroy
   use cg_drag_forpy_mod, only: cg_drag_ML_init, cg_drag_ML, cg_drag_ML_end
-  use embedded_driver, only: embedded_add_torchscript_option, embedded_torchscript, &
+  use embedded_driver, only: embedded_add_model_options, embedded_model_source, embedded_model_source_t, &
                              embedded_add_checkpoint_option, embedded_checkpoint, &
                              embedded_torch_setup, embedded_record_threads
   use bench_cli, only: cli_parser, cli_parse, cli_string
@@ -33,14 +33,15 @@ program benchmarker_forpy
   type(json_document) :: doc
   type(py_object) :: torch
   real(dp), allocatable, target :: gwfcng_x(:, :, :), gwfcng_y(:, :, :)
-  character(len=:), allocatable :: model_dir, module_name, torchscript, checkpoint
+  character(len=:), allocatable :: model_dir, module_name, checkpoint
+  type(embedded_model_source_t) :: source
   character(len=8192) :: message
   integer :: it, stat
   real(real64) :: t0
 
   call cgdrag_cli(cli, "benchmarker_forpy", "embedded-Python (MiMA cg_drag_ML)", "python-module", &
                   "module in <model-dir>, e.g. cgdrag_emulator", phased=.false.)
-  call embedded_add_torchscript_option(cli)
+  call embedded_add_model_options(cli)
   call embedded_add_checkpoint_option(cli)
   call bench_add_standard_options(cli)
   call cli_parse(cli)
@@ -49,12 +50,11 @@ program benchmarker_forpy
   model_dir = cli_string(cli, "model-dir")
   module_name = cli_string(cli, "python-module")
   checkpoint = embedded_checkpoint(cli, model_dir)
-  torchscript = embedded_torchscript(cli, model_dir, "cgdrag_cpu.pt")
+  source = embedded_model_source(cli, model_dir, "cgdrag_cpu.pt")
 
   call bench_results_create(doc, settings, "cgdrag", "embedded-python", module_name)
-  call json_set(doc, "/coupling_variant", merge("torchscript, MiMA cg_drag_ML ", &
-                                                "python model, MiMA cg_drag_ML", len(torchscript) > 0))
-  if (len(torchscript) > 0) call json_set(doc, "/model_file", torchscript)
+  call json_set(doc, "/coupling_variant", source%label // ", MiMA cg_drag_ML")
+  if (len(source%file) > 0) call json_set(doc, "/model_file", source%file)
   call cgdrag_read(data, options%data_path, options%columns)
   call cgdrag_describe(doc, data, options)
   call timer_create(timer, [character(len=4) :: "loop"], settings%ntimes, settings%warmup)
@@ -62,11 +62,15 @@ program benchmarker_forpy
   allocate (gwfcng_x, gwfcng_y, mold=data%uuu)
 
   t0 = timer_now()
-  if (len(torchscript) > 0) then
-    call cg_drag_ML_init(model_dir, module_name, torchscript=torchscript, stat=stat, errmsg=message)
-  else
-    call cg_drag_ML_init(model_dir, module_name, checkpoint=checkpoint, stat=stat, errmsg=message)
-  end if
+  select case (source%initializer)
+  case ("initialize_ts")
+    call cg_drag_ML_init(model_dir, module_name, torchscript=source%file, stat=stat, errmsg=message)
+  case ("initialize_aoti")
+    call cg_drag_ML_init(model_dir, module_name, aoti=source%file, stat=stat, errmsg=message)
+  case default
+    call cg_drag_ML_init(model_dir, module_name, checkpoint=checkpoint, &
+                         compiled=source%initializer == "initialize_compiled", stat=stat, errmsg=message)
+  end select
   if (stat /= 0) call bench_fail(message, "")
   call timer_record_once(timer, "model load", timer_now() - t0)
   call embedded_torch_setup(doc, settings, torch)

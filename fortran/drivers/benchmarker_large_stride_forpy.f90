@@ -5,8 +5,10 @@
 !>
 !> Starts the venv's Python inside this process, puts <model-dir> on sys.path,
 !> imports <python-module> (e.g. large_stride_emulator) and gets the model from
-!> its initialize(variant) (built in Python) or initialize_ts(path) (TorchScript,
-!> with --torchscript FILE, the default in a -DUSETS=ON build). Each iteration
+!> its initialize(variant) (built in Python), initialize_ts(path) (TorchScript,
+!> with --torchscript FILE, the default in a -DUSETS=ON build),
+!> initialize_aoti(path) (--aoti FILE, an AOTInductor package) or
+!> initialize_compiled(variant) (--compile: torch.compile). Each iteration
 !> then times: wrapping input and output arrays as NumPy arrays without copying
 !> ("tensor creation"), compute(model, x, y) ("forward"), releasing the arrays
 !> ("tensor deletion"), and the three together ("loop"); the same phases,
@@ -15,7 +17,8 @@ program benchmarker_large_stride_forpy
   use, intrinsic :: iso_fortran_env, only: real32, real64
   use py_embedding, only: py_object, py_call, py_array_from, py_object_destroy
   use embedded_driver, only: embedded_start, embedded_load_model, embedded_finish, &
-                             embedded_add_torchscript_option, embedded_torchscript
+                             embedded_add_model_options, embedded_model_source, &
+                             embedded_model_source_t
   use bench_cli, only: cli_parser, cli_parse, cli_string, cli_integer, cli_add_option
   use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
                        bench_results_create, bench_finish
@@ -33,13 +36,14 @@ program benchmarker_large_stride_forpy
   type(json_document) :: doc
   type(py_object) :: emulator, torch, model, x_array, y_array
   real(real32), allocatable, target :: x(:, :), y(:, :)
-  character(len=:), allocatable :: model_dir, module_name, torchscript, variant
+  character(len=:), allocatable :: model_dir, module_name, variant
+  type(embedded_model_source_t) :: source
   integer :: n, it
   real(real64) :: t0
 
   call large_stride_cli(cli, "benchmarker_large_stride_forpy", "embedded-Python", "python-module", &
                         "module in <model-dir>, e.g. large_stride_emulator")
-  call embedded_add_torchscript_option(cli)
+  call embedded_add_model_options(cli)
   call cli_add_option(cli, "--variant", "V", "model built in Python: loop (default) or vectorized", &
                       "loop")
   call bench_add_standard_options(cli)
@@ -49,26 +53,22 @@ program benchmarker_large_stride_forpy
   model_dir = cli_string(cli, "model-dir")
   module_name = cli_string(cli, "python-module")
   variant = cli_string(cli, "--variant")
-  torchscript = embedded_torchscript(cli, model_dir, "large_stride_" // variant // "_cpu.pt")
+  source = embedded_model_source(cli, model_dir, "large_stride_" // variant // "_cpu.pt")
 
   call bench_results_create(doc, settings, "large_stride", "embedded-python", module_name)
   call large_stride_describe(doc, n)
-  if (len(torchscript) > 0) then
-    call json_set(doc, "/coupling_variant", "torchscript")
-    call json_set(doc, "/model_file", torchscript)
-  else
-    call json_set(doc, "/coupling_variant", "python model")
-  end if
+  call json_set(doc, "/coupling_variant", source%label)
+  if (len(source%file) > 0) call json_set(doc, "/model_file", source%file)
 
   call embedded_start(doc, settings, model_dir, module_name, emulator, torch)
   call timer_create(timer, large_stride_phases, settings%ntimes, settings%warmup)
   call large_stride_check_create(check, settings%ntimes, settings%warmup)
 
   t0 = timer_now()
-  if (len(torchscript) > 0) then
-    call embedded_load_model(doc, emulator, "initialize_ts", torchscript, model)
+  if (len(source%file) > 0) then
+    call embedded_load_model(doc, emulator, source%initializer, source%file, model)
   else
-    call embedded_load_model(doc, emulator, "initialize", variant, model)
+    call embedded_load_model(doc, emulator, source%initializer, variant, model)
   end if
   call timer_record_once(timer, "model load", timer_now() - t0)
 

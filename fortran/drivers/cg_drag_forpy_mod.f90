@@ -1,13 +1,15 @@
 !> cg_drag_forpy_mod -- MiMA's machine-learned gravity-wave drag through the embedded
 !> Python coupling (the forpy path): the interface MiMA's cg_drag calls.
 !>
-!>   call cg_drag_ML_init(model_dir, model_name [, torchscript, checkpoint])
+!>   call cg_drag_ML_init(model_dir, model_name [, torchscript, checkpoint, aoti, compiled])
 !>   call cg_drag_ML(uuu, vvv, psfc, lat, gwfcng_x, gwfcng_y)   ! every step
 !>   call cg_drag_ML_end()
 !>
 !> cg_drag_ML_init starts the venv's Python (unless already running), puts
 !> model_dir on sys.path, imports the module `model_name` (e.g. cgdrag_emulator)
-!> and gets the model from its initialize(checkpoint) or initialize_ts(torchscript).
+!> and gets the model from its initialize(checkpoint), initialize_ts(torchscript)
+!> or initialize_aoti(aoti) (an AOTInductor package), or with compiled=.true.
+!> initialize_compiled(checkpoint) (torch.compile, compiled on the first call).
 !> cg_drag_ML passes the (lon, lat, lev) arrays as NumPy views (no copy) to
 !> compute_reshape_drag(model, wind, lat, p_surf, Y_out, num_col), once per wind
 !> component; the Python side views them as (ncol, 40) columns.
@@ -29,15 +31,18 @@ contains
 
   !> Import `model_name` from `model_dir` and build or load the model.
   !> Errors: Python cannot start; the module is missing; initialize fails (with traceback).
-  subroutine cg_drag_ML_init(model_dir, model_name, torchscript, checkpoint, stat, errmsg)
+  subroutine cg_drag_ML_init(model_dir, model_name, torchscript, checkpoint, aoti, compiled, stat, errmsg)
     character(len=*), intent(in) :: model_dir             !< directory of the module
     character(len=*), intent(in) :: model_name            !< Python module, e.g. cgdrag_emulator
     character(len=*), intent(in), optional :: torchscript !< TorchScript file: use initialize_ts
     character(len=*), intent(in), optional :: checkpoint  !< checkpoint for initialize (default: synthetic)
+    character(len=*), intent(in), optional :: aoti        !< AOTInductor package: use initialize_aoti
+    logical, intent(in), optional :: compiled             !< .true.: initialize_compiled(checkpoint)
     integer, intent(out), optional :: stat                !< 0 on success
     character(len=*), intent(inout), optional :: errmsg   !< message on failure
     type(py_object) :: arg
     character(len=8192) :: message
+    character(len=:), allocatable :: initializer
     integer :: status
     call status_clear(stat)
     status = 0
@@ -55,11 +60,20 @@ contains
       if (present(torchscript)) then
         call py_object_from(arg, torchscript)
         call py_call(emulator, "initialize_ts", [arg], model, stat=status, errmsg=message)
-      else if (present(checkpoint)) then
-        call py_object_from(arg, checkpoint)
-        call py_call(emulator, "initialize", [arg], model, stat=status, errmsg=message)
+      else if (present(aoti)) then
+        call py_object_from(arg, aoti)
+        call py_call(emulator, "initialize_aoti", [arg], model, stat=status, errmsg=message)
       else
-        call py_call(emulator, "initialize", result=model, stat=status, errmsg=message)
+        initializer = "initialize"
+        if (present(compiled)) then
+          if (compiled) initializer = "initialize_compiled"
+        end if
+        if (present(checkpoint)) then
+          call py_object_from(arg, checkpoint)
+          call py_call(emulator, initializer, [arg], model, stat=status, errmsg=message)
+        else
+          call py_call(emulator, initializer, result=model, stat=status, errmsg=message)
+        end if
       end if
       call py_object_destroy(arg)
     end if

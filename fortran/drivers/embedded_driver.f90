@@ -8,15 +8,22 @@ module embedded_driver
                           py_version
   use bench_run, only: bench_settings, bench_fail, bench_path_join, bench_record_torch
   use bench_json, only: json_document, json_set, json_set_parsed
-  use bench_cli, only: cli_parser, cli_add_option, cli_string, cli_given
+  use bench_cli, only: cli_parser, cli_add_option, cli_add_flag, cli_string, cli_given, cli_usage_error
   use driver_build_config, only: build_uses_torchscript
   implicit none
   private
 
   public :: embedded_start, embedded_load_model, embedded_finish
   public :: embedded_torch_setup, embedded_record_threads
-  public :: embedded_add_torchscript_option, embedded_torchscript
+  public :: embedded_add_model_options, embedded_model_source
   public :: embedded_add_checkpoint_option, embedded_checkpoint
+
+  !> How an embedded driver gets its model from the emulator module.
+  type, public :: embedded_model_source_t
+    character(len=:), allocatable :: initializer  !< initialize, initialize_ts, initialize_aoti or initialize_compiled
+    character(len=:), allocatable :: file         !< the model file it loads; "" when built in Python
+    character(len=:), allocatable :: label        !< for results: python model, torchscript, aoti, ...
+  end type embedded_model_source_t
 
 contains
 
@@ -131,27 +138,57 @@ contains
     path = bench_path_join(model_dir, cli_string(cli, "--checkpoint"))
   end function embedded_checkpoint
 
-  !> Declare --torchscript FILE|none (load TorchScript with initialize_ts instead
-  !> of building the model in Python).
-  subroutine embedded_add_torchscript_option(cli)
+  !> Declare how the model is obtained: --torchscript FILE|none (initialize_ts),
+  !> --aoti FILE (initialize_aoti, an AOTInductor package) or --compile
+  !> (initialize_compiled: the Python-built model under torch.compile); none of
+  !> them: initialize (built in Python).
+  subroutine embedded_add_model_options(cli)
     type(cli_parser), intent(inout) :: cli  !< the driver's parser
     call cli_add_option(cli, "--torchscript", "FILE", "load this TorchScript file (in " // &
                         "<model-dir>) with initialize_ts instead of building the model in " // &
                         "Python; 'none' builds it")
-  end subroutine embedded_add_torchscript_option
+    call cli_add_option(cli, "--aoti", "FILE", "load this AOTInductor package (.pt2, in " // &
+                        "<model-dir>) with initialize_aoti")
+    call cli_add_flag(cli, "--compile", "build the model in Python and run it under " // &
+                      "torch.compile (initialize_compiled; compiled in the first warm-up call)")
+  end subroutine embedded_add_model_options
 
-  !> The TorchScript file to load, or "" to build the model in Python: --torchscript
-  !> when given ("none" = build), else `default_file` in a -DUSETS=ON build, else "".
-  function embedded_torchscript(cli, model_dir, default_file) result(path)
-    type(cli_parser), intent(in) :: cli             !< parsed command line
-    character(len=*), intent(in) :: model_dir       !< where the file is
-    character(len=*), intent(in) :: default_file    !< the USETS default, e.g. cgdrag_cpu.pt
-    character(len=:), allocatable :: path           !< file path, or ""
-    path = ""
-    if (build_uses_torchscript) path = default_file
-    if (cli_given(cli, "--torchscript")) path = cli_string(cli, "--torchscript")
-    if (path == "none") path = ""
-    if (len(path) > 0) path = bench_path_join(model_dir, path)
-  end function embedded_torchscript
+  !> The model source chosen by the options of embedded_add_model_options: at most
+  !> one of --torchscript (not 'none'), --aoti and --compile (else a usage error);
+  !> with none of them, `torchscript_default` in a -DUSETS=ON build, else the
+  !> model built in Python.
+  function embedded_model_source(cli, model_dir, torchscript_default) result(source)
+    type(cli_parser), intent(in) :: cli                    !< parsed command line
+    character(len=*), intent(in) :: model_dir              !< where model files are
+    character(len=*), intent(in) :: torchscript_default    !< the USETS default, e.g. cgdrag_cpu.pt
+    type(embedded_model_source_t) :: source                !< the choice
+    character(len=:), allocatable :: torchscript
+    integer :: chosen
+    torchscript = ""
+    if (cli_given(cli, "--torchscript")) torchscript = cli_string(cli, "--torchscript")
+    if (torchscript == "none") torchscript = ""
+    chosen = merge(1, 0, len(torchscript) > 0) + merge(1, 0, cli_given(cli, "--aoti")) + &
+             merge(1, 0, cli_given(cli, "--compile"))
+    if (chosen > 1) call cli_usage_error(cli, "give at most one of --torchscript, --aoti and --compile")
+    source%initializer = "initialize"
+    source%file = ""
+    source%label = "python model"
+    if (len(torchscript) > 0) then
+      source%initializer = "initialize_ts"
+      source%file = bench_path_join(model_dir, torchscript)
+      source%label = "torchscript"
+    else if (cli_given(cli, "--aoti")) then
+      source%initializer = "initialize_aoti"
+      source%file = bench_path_join(model_dir, cli_string(cli, "--aoti"))
+      source%label = "aoti"
+    else if (cli_given(cli, "--compile")) then
+      source%initializer = "initialize_compiled"
+      source%label = "python model, torch.compile"
+    else if (build_uses_torchscript .and. .not. cli_given(cli, "--torchscript")) then
+      source%initializer = "initialize_ts"
+      source%file = bench_path_join(model_dir, torchscript_default)
+      source%label = "torchscript"
+    end if
+  end function embedded_model_source
 
 end module embedded_driver

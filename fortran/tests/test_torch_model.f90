@@ -3,22 +3,26 @@
 !> usage: test_torch_model <case> <model-dir> [stat|stop] [iterations]
 !> The models are written by python/tests/conftest.py. Cases:
 !>   index-order   3 x 5 arrays keep Fortran index order both ways;
+!>   pt2-index-order  the same through an AOTInductor package, inputs zero-copy;
 !>   multi-io      two inputs, a tuple of two outputs;
 !>   memory        create/forward/delete `iterations` times, print resident memory;
 !>   missing-file, corrupt-file, cuda, wrong-dtype, wrong-rank, wrong-shape,
 !>   output-shape, output-dtype, output-count, model-exception, not-loaded,
-!>   threads       each makes one call fail: with "stat" the program prints
+!>   threads, pt2-other-torch, pt2-no-signature, pt2-input-count, pt2-wrong-rank,
+!>   pt2-wrong-dtype, pt2-wrong-shape, pt2-out-of-range, pt2-strided
+!>                 each makes one call fail: with "stat" the program prints
 !>                 "stat=<n> errmsg=<message>" and exits 0; with "stop" it omits
 !>                 stat, so the coupling layer itself must print and exit 1.
 !> Checks that fail print "FAILED ..." and exit 1.
 program test_torch_model
   use, intrinsic :: iso_fortran_env, only: real32, real64, int64
+  use, intrinsic :: iso_c_binding, only: c_associated, c_loc
   use torch_coupling
   use test_support, only: resident_kb
   implicit none
 
   type(torch_model) :: err_model
-  type(torch_tensor) :: err_inputs(1), err_outputs(1)
+  type(torch_tensor) :: err_inputs(1), err_outputs(1), extra_inputs(3)
   character(len=256) :: case_name, model_dir, mode, text
   character(len=512) :: message
   integer :: stat, iterations
@@ -37,6 +41,8 @@ program test_torch_model
   select case (trim(case_name))
   case ("index-order")
     call index_order()
+  case ("pt2-index-order")
+    call package_index_order()
   case ("multi-io")
     call multi_io()
   case ("memory")
@@ -91,6 +97,31 @@ contains
     call torch_model_delete(model)
     print '(a)', "ALL PASSED"
   end subroutine index_order
+
+  subroutine package_index_order()
+    type(torch_model) :: model
+    type(torch_tensor) :: inputs(1), outputs(1)
+    real(real32), target :: x(3, 5), y(3, 5), expected(3, 5)
+    ! large_stride_vectorized_cpu.pt2: 2 * x with element (1, 2) negated, compiled
+    ! for column-major inputs of any size 2..65536 x 2..65536.
+    call random_number(x)
+    call torch_model_load(model, path("large_stride_vectorized_cpu.pt2"))
+    print '(a)', "metadata " // torch_model_metadata(model)
+    call torch_tensor_from_array(inputs(1), x)
+    call torch_tensor_from_array(outputs(1), y)
+    if (.not. c_associated(torch_tensor_data_ptr(inputs(1)), c_loc(x))) &
+      call fail("the package's input tensor does not wrap x")
+    print '(a, z0, a, z0)', "input data_ptr=", transfer(torch_tensor_data_ptr(inputs(1)), 0_int64), &
+      " c_loc=", transfer(c_loc(x), 0_int64)
+    call torch_model_forward(model, inputs, outputs)
+    expected = 2 * x
+    expected(1, 2) = -expected(1, 2)
+    if (any(abs(y - expected) > 0)) call fail("package on 3 x 5: output /= 2x with (1, 2) negated")
+    call torch_tensor_delete(inputs(1))
+    call torch_tensor_delete(outputs(1))
+    call torch_model_delete(model)
+    print '(a)', "ALL PASSED"
+  end subroutine package_index_order
 
   subroutine multi_io()
     type(torch_model) :: model
@@ -165,6 +196,13 @@ contains
       else
         call torch_set_num_threads(0)
       end if
+    case ("pt2-other-torch")
+      call load(path("other_torch.pt2"))
+    case ("pt2-no-signature")
+      call load(path("no_signature.pt2"))
+    case ("pt2-input-count", "pt2-wrong-rank", "pt2-wrong-dtype", "pt2-wrong-shape", &
+          "pt2-out-of-range", "pt2-strided")
+      call package_error(name)
     case default
       ! mm_float32.pt computes torch.mm(x, w) with w a float32 (4, 2) parameter.
       call torch_model_load(err_model, path("mm_float32.pt"))
@@ -207,6 +245,53 @@ contains
       call forward()
     end select
   end subroutine error_case
+
+  !> A call into an AOTInductor package with inputs that do not match its signature.
+  subroutine package_error(name)
+    character(len=*), intent(in) :: name
+    real(real32), target :: x(4, 6), y(4, 6), x3(4, 6, 2), one_row(1, 6), y1(1, 6)
+    real(real64), target :: x64(4, 6), wind(8, 39), lat(8, 1), drag(8, 39)
+    x = 1
+    x3 = 1
+    x64 = 1
+    one_row = 1
+    wind = 1
+    lat = 1
+    select case (name)
+    case ("pt2-input-count", "pt2-wrong-shape")
+      ! cgdrag_cpu.pt2: forward(wind (n, 40), lat (n, 1), pressure (n, 1)), float64.
+      call torch_model_load(err_model, path("cgdrag_cpu.pt2"))
+      call torch_tensor_from_array(err_inputs(1), wind)
+      call torch_tensor_from_array(err_outputs(1), drag)
+      if (name == "pt2-wrong-shape") then
+        call torch_tensor_from_array(extra_inputs(1), wind)
+        call torch_tensor_from_array(extra_inputs(2), lat)
+        call torch_tensor_from_array(extra_inputs(3), lat)
+        if (use_stat) then
+          call torch_model_forward(err_model, extra_inputs, err_outputs, stat=stat, errmsg=message)
+        else
+          call torch_model_forward(err_model, extra_inputs, err_outputs)
+        end if
+        return
+      end if
+    case default
+      call torch_model_load(err_model, path("large_stride_vectorized_cpu.pt2"))
+      call torch_tensor_from_array(err_outputs(1), y)
+      select case (name)
+      case ("pt2-wrong-rank")
+        call torch_tensor_from_array(err_inputs(1), x3)
+      case ("pt2-wrong-dtype")
+        call torch_tensor_from_array(err_inputs(1), x64)
+      case ("pt2-out-of-range")
+        call torch_tensor_delete(err_outputs(1))
+        call torch_tensor_from_array(err_inputs(1), one_row)
+        call torch_tensor_from_array(err_outputs(1), y1)
+      case ("pt2-strided")
+        call torch_tensor_from_array(err_inputs(1), x(1:4:2, :))
+      end select
+    end select
+    call forward()
+  end subroutine package_error
 
   subroutine load(file)
     character(len=*), intent(in) :: file

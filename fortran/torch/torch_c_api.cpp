@@ -1,7 +1,11 @@
 // torch_c_api.cpp -- C++17 implementation of the C ABI in torch_c_api.h.
 //
 // The shim owns two kinds of objects, both behind opaque handles:
-//   Model  : a TorchScript module plus the device it was loaded on;
+//   Model  : a TorchScript module or an AOTInductor package (.pt2), plus the
+//            device it was loaded on and, for a package, the input signature
+//            that every forward is checked against (AOTInductor's compiled
+//            code does not check its inputs: a wrong shape, dtype or memory
+//            order would give a silently wrong answer or a crash);
 //   Tensor : a torch::Tensor, normally a non-owning view (torch::from_blob)
 //            over a Fortran array.
 // No C++ exception leaves this file: each entry point runs inside guarded(),
@@ -11,10 +15,14 @@
 
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
+#include <torch/csrc/inductor/aoti_package/model_package_loader.h>
 #include <torch/cuda.h>
 #include <torch/script.h>
 #include <torch/version.h>
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <exception>
 #include <filesystem>
 #include <sstream>
@@ -25,11 +33,22 @@
 
 namespace {
 
+// One input of an AOTInductor package as exported (ftbench export records it in
+// the package metadata "ftbench", key "inputs"): dtype and, per dimension, the
+// range of sizes the compiled code accepts (min == max for a static one).
+struct InputSpec {
+  std::string name;
+  c10::ScalarType dtype;
+  std::vector<std::pair<int64_t, int64_t>> dims;
+};
+
 struct Model {
-  torch::jit::Module module;
+  std::unique_ptr<torch::jit::Module> module;                          // TorchScript, or
+  std::unique_ptr<torch::inductor::AOTIModelPackageLoader> package;    // AOTInductor
+  std::vector<InputSpec> inputs;  // package inputs (contiguous column-major)
   c10::Device device;
   std::string path;
-  std::string metadata; // content of the archive's extra file "metadata.json", or ""
+  std::string metadata; // TorchScript: extra file "metadata.json"; package: metadata "ftbench"
 };
 
 thread_local std::string last_error;
@@ -165,22 +184,112 @@ std::string describe_forward(const Model *m, int n_inputs, void *const *inputs) 
   return text + ") failed";
 }
 
+c10::ScalarType dtype_from_name(const std::string &name) {
+  if (name == "float32") return c10::kFloat;
+  if (name == "float64") return c10::kDouble;
+  if (name == "int32") return c10::kInt;
+  if (name == "int64") return c10::kLong;
+  fail("unsupported dtype '" + name + "' in the package's input signature");
+}
+
+bool is_package(const std::string &file) {
+  return std::filesystem::path(file).extension() == ".pt2";
+}
+
+// Load an AOTInductor package and the input signature that ftbench export
+// stores in its metadata; refuse a package without one, or made by another torch.
+std::unique_ptr<Model> load_package(const std::string &file, const c10::Device &device) {
+  auto model = std::make_unique<Model>(Model{nullptr, nullptr, {}, device, file, ""});
+  const auto stored = torch::inductor::AOTIModelPackageLoader::load_metadata_from_package(file, "model");
+  const auto found = stored.find("ftbench");
+  if (found == stored.end())
+    fail("the package has no input signature (metadata 'ftbench'): export it with `ftbench export`, "
+         "which records the inputs' dtypes, shapes and memory order");
+  model->metadata = found->second;
+  const nlohmann::json meta = nlohmann::json::parse(model->metadata, nullptr, false);
+  if (!meta.is_object() || !meta.contains("inputs"))
+    fail("the package has no input signature (metadata 'ftbench' without 'inputs'): export it "
+         "with `ftbench export`, which records the inputs' dtypes, shapes and memory order");
+  const std::string exported_by = meta.value("torch_version", "unknown");
+  const std::string here = TORCH_VERSION;
+  if (exported_by.substr(0, exported_by.find('+')) != here)
+    fail("the package was compiled by torch " + exported_by + " but this libtorch is " + here +
+         ": AOTInductor packages run only on the torch that compiled them; re-export it with "
+         "`ftbench export`");
+  if (meta.value("layout", "") != "column-major")
+    fail("the package was not compiled for column-major (Fortran) inputs; export it with "
+         "`ftbench export`");
+  for (const auto &input : meta.at("inputs")) {
+    InputSpec spec{input.at("name").get<std::string>(),
+                   dtype_from_name(input.at("dtype").get<std::string>()), {}};
+    for (const auto &dim : input.at("shape")) {
+      if (dim.is_array())
+        spec.dims.emplace_back(dim.at(0).get<int64_t>(), dim.at(1).get<int64_t>());
+      else
+        spec.dims.emplace_back(dim.get<int64_t>(), dim.get<int64_t>());
+    }
+    model->inputs.push_back(std::move(spec));
+  }
+  model->package = std::make_unique<torch::inductor::AOTIModelPackageLoader>(
+      file, "model", false, 1, device.is_cpu() ? -1 : device.index());
+  return model;
+}
+
+std::string signature_string(const InputSpec &spec) {
+  std::string s = dtype_name(spec.dtype) + " [";
+  for (size_t d = 0; d < spec.dims.size(); ++d) {
+    const auto [lo, hi] = spec.dims[d];
+    s += (d ? ", " : "") + (lo == hi ? std::to_string(lo) : std::to_string(lo) + ".." + std::to_string(hi));
+  }
+  return s + "]";
+}
+
+// Check one input against the package's signature: dtype, rank, each size in
+// its exported range, and a dense column-major layout (the strides the compiled
+// code assumes; a size-1 dimension's stride does not matter).
+void check_package_input(const InputSpec &spec, const torch::Tensor &t, int index) {
+  const std::string which = "input " + std::to_string(index + 1) + " (" + spec.name + ")";
+  const std::string wanted = "; the package expects " + signature_string(spec);
+  if (t.scalar_type() != spec.dtype)
+    fail(which + " has dtype " + dtype_name(t.scalar_type()) + wanted);
+  if (t.dim() != static_cast<int64_t>(spec.dims.size()))
+    fail(which + " has rank " + std::to_string(t.dim()) + wanted);
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    const auto [lo, hi] = spec.dims[d];
+    if (t.size(d) < lo || t.size(d) > hi)
+      fail(which + " has shape " + shape_string(t.sizes()) + wanted +
+           (lo == hi ? "" : " (the range of sizes it was exported for)"));
+  }
+  std::vector<int64_t> reversed(t.dim());
+  for (int64_t d = 0; d < t.dim(); ++d) reversed[d] = t.dim() - 1 - d;
+  if (!t.permute(reversed).is_contiguous())
+    fail(which + " has strides " + shape_string(t.strides()) +
+         ": the package was compiled for contiguous column-major (Fortran) arrays; pass a "
+         "contiguous array, not a section with gaps or a transposed view");
+}
+
 } // namespace
 
 extern "C" {
 
 int torch_c_model_load(const char *path, int device_type, int device_index, void **model) {
   const std::string file = path ? path : "";
-  return guarded("cannot load TorchScript model '" + file + "'", [&] {
+  const char *kind = is_package(file) ? "AOTInductor package" : "TorchScript model";
+  return guarded("cannot load " + std::string(kind) + " '" + file + "'", [&] {
     if (!model) fail("null output handle");
     *model = nullptr;
     if (!std::filesystem::exists(file)) fail("no such file");
-    if (std::filesystem::is_directory(file)) fail("is a directory, not a TorchScript file");
+    if (std::filesystem::is_directory(file)) fail("is a directory, not a model file");
     const c10::Device device = make_device(device_type, device_index);
+    if (is_package(file)) {
+      *model = load_package(file, device).release();
+      return;
+    }
     torch::jit::ExtraFilesMap extra{{"metadata.json", ""}};
     auto loaded = std::make_unique<Model>(
-        Model{torch::jit::load(file, device, extra), device, file, extra["metadata.json"]});
-    loaded->module.eval();
+        Model{std::make_unique<torch::jit::Module>(torch::jit::load(file, device, extra)), nullptr,
+              {}, device, file, extra["metadata.json"]});
+    loaded->module->eval();
     *model = loaded.release();
   });
 }
@@ -201,13 +310,32 @@ int torch_c_model_forward(void *model, int n_inputs, void *const *inputs, int n_
     if (!m) fail("null model (not loaded, or already deleted)");
     if (n_inputs < 0 || n_outputs < 1) fail("need at least one output tensor");
     c10::InferenceMode no_autograd;
+    if (m->package) {
+      if (n_inputs != static_cast<int>(m->inputs.size()))
+        fail(std::to_string(n_inputs) + " input(s) given but the package takes " +
+             std::to_string(m->inputs.size()));
+      std::vector<torch::Tensor> tensors;
+      tensors.reserve(static_cast<size_t>(n_inputs));
+      for (int i = 0; i < n_inputs; ++i) {
+        const torch::Tensor &t = as_tensor(inputs[i], "input tensor");
+        check_package_input(m->inputs[i], t, i);
+        tensors.push_back(m->device.is_cpu() ? t : t.to(m->device));
+      }
+      const std::vector<torch::Tensor> results = m->package->run(tensors);
+      if (static_cast<int>(results.size()) != n_outputs)
+        fail("package returned " + std::to_string(results.size()) + " output(s) but " +
+             std::to_string(n_outputs) + " output array(s) were given");
+      for (int k = 0; k < n_outputs; ++k)
+        copy_result(results[k], as_tensor(outputs[k], "output tensor"), k);
+      return;
+    }
     std::vector<c10::IValue> args;
     args.reserve(static_cast<size_t>(n_inputs));
     for (int i = 0; i < n_inputs; ++i) {
       const torch::Tensor &t = as_tensor(inputs[i], "input tensor");
       args.emplace_back(m->device.is_cpu() ? t : t.to(m->device));
     }
-    const c10::IValue result = const_cast<Model *>(m)->module.forward(std::move(args));
+    const c10::IValue result = m->module->forward(std::move(args));
     std::vector<c10::IValue> parts;
     if (result.isTuple()) {
       const auto &elements = result.toTupleRef().elements();

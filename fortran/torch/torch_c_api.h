@@ -28,14 +28,18 @@ extern "C" {
 /* Device types, numbered as c10::DeviceType. */
 enum { TORCH_C_DEVICE_CPU = 0, TORCH_C_DEVICE_CUDA = 1 };
 
-/* Load a TorchScript file onto a device and switch it to eval mode.
- * path: NUL-terminated file name. device_index: -1 for the default device.
- * On success *model is a new handle. */
+/* Load a model onto a device: a TorchScript file (eval mode), or an
+ * AOTInductor package when the name ends in ".pt2" (torch.export +
+ * aoti_compile_and_package, as `ftbench export` writes them: the package must
+ * carry the input signature in its metadata "ftbench" and come from this very
+ * torch version). path: NUL-terminated file name. device_index: -1 for the
+ * default device. On success *model is a new handle. */
 int torch_c_model_load(const char *path, int device_type, int device_index, void **model);
 
 /* Text of the extra file "metadata.json" saved in the TorchScript archive
- * (torch.jit.save(..., _extra_files={"metadata.json": ...})), or "" if the
- * archive has none. Valid until the model is deleted. */
+ * (torch.jit.save(..., _extra_files={"metadata.json": ...})) or of a package's
+ * metadata entry "ftbench", or "" if there is none. Valid until the model is
+ * deleted. */
 const char *torch_c_model_metadata(void *model);
 
 /* Release a model handle (NULL is accepted and ignored). */
@@ -45,7 +49,10 @@ int torch_c_model_delete(void *model);
  * bookkeeping) and copy the result into the output tensors, which normally
  * wrap caller-owned arrays. A tensor result needs n_outputs == 1; a tuple or
  * list result needs one output tensor per element. Shapes and dtypes must
- * match exactly (no broadcasting, no conversion). */
+ * match exactly (no broadcasting, no conversion). For an AOTInductor package
+ * the inputs are first checked against its signature (count, dtype, rank,
+ * sizes within the exported range, contiguous column-major layout): a mismatch
+ * is an error, never a silently wrong result. */
 int torch_c_model_forward(void *model, int n_inputs, void *const *inputs, int n_outputs,
                           void *const *outputs);
 

@@ -23,19 +23,21 @@ module torch_model_mod
   integer, parameter :: torch_kCPU = 0   !< the CPU
   integer, parameter :: torch_kCUDA = 1  !< an NVIDIA GPU (needs a CUDA build of libtorch)
 
-  !> Handle to a TorchScript module owned by the C++ shim.
+  !> Handle to a model (TorchScript module or AOTInductor package) owned by the C++ shim.
   type :: torch_model
     type(c_ptr) :: handle = c_null_ptr  !< opaque model pointer, null when not loaded
   end type torch_model
 
 contains
 
-  !> Load the TorchScript file `path` onto a device, in eval mode.
-  !> Errors: no such file, not a TorchScript archive, a CUDA device requested
-  !> from a CPU-only libtorch.
+  !> Load a model onto a device: a TorchScript file (eval mode), or an
+  !> AOTInductor package when `path` ends in ".pt2" (docs/direct-coupling.md).
+  !> Errors: no such file, not a TorchScript archive or package, a package
+  !> without ftbench's input signature or compiled by another torch version, a
+  !> CUDA device requested from a CPU-only libtorch.
   subroutine torch_model_load(model, path, device_type, device_index, stat, errmsg)
     type(torch_model), intent(out) :: model              !< loaded model
-    character(len=*), intent(in) :: path                 !< TorchScript file (trailing blanks ignored)
+    character(len=*), intent(in) :: path                 !< .pt (TorchScript) or .pt2 file (trailing blanks ignored)
     integer, intent(in), optional :: device_type         !< torch_kCPU (default) or torch_kCUDA
     integer, intent(in), optional :: device_index        !< device number, default -1 (current device)
     integer, intent(out), optional :: stat               !< 0 on success
@@ -55,7 +57,9 @@ contains
   !> results exactly (no broadcasting or conversion).
   !> Errors: a model that is not loaded, an exception raised by the model (wrong
   !> dtype, rank or shape of an input), a result count, shape or dtype that does
-  !> not match the output tensors.
+  !> not match the output tensors; for a package, any input that does not match
+  !> its signature (count, dtype, rank, size out of the exported range, a
+  !> non-contiguous or non-column-major array), checked before it runs.
   subroutine torch_model_forward(model, inputs, outputs, stat, errmsg)
     type(torch_model), intent(in) :: model               !< loaded model
     type(torch_tensor), intent(in) :: inputs(:)          !< forward's positional arguments, in order

@@ -6,6 +6,7 @@ scripts/run_tests.sh makes first (build/, or $FTB_BUILD_DIR).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 import torch
 from torch import nn
 
-from ftbench.export import export_all
+from ftbench.export import export_all, set_package_metadata
 from ftbench.inputs import write_inputs
 from ftbench.models import wavenet
 
@@ -94,6 +95,19 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # count stay within the tolerance (test_checks.py).
     write_inputs(directory / "data" / "cgdrag_t42.nc", checkpoint, threads=1)
     write_inputs(directory / "data" / "cgdrag_t42_2threads.nc", checkpoint, threads=2)
+    # AOTInductor packages the coupling layers must refuse to load.
+    package = directory / "large_stride_vectorized_cpu.pt2"
+    metadata = json.loads(
+        torch._C._aoti.AOTIModelPackageLoader.load_metadata_from_package(str(package), "model")[
+            "ftbench"
+        ]
+    )
+    for name, text in {
+        "other_torch.pt2": json.dumps({**metadata, "torch_version": "2.12.0+cpu"}),
+        "no_signature.pt2": "{}",
+    }.items():
+        shutil.copy(package, directory / name)
+        set_package_metadata(directory / name, text)
     for emulator in (REPO / "models").glob("*.py"):  # the embedded path's Python modules
         shutil.copy(emulator, directory)
     return directory

@@ -21,6 +21,7 @@ import torch
 
 from conftest import REPO, run
 from ftbench import checks
+from ftbench.emulators import CheckedPackage
 from ftbench.inputs import columns, read_inputs, synthetic_fields
 from ftbench.models import wavenet
 from ftbench.results import load
@@ -108,11 +109,12 @@ def test_unknown_benchmark_names_the_known_ones() -> None:
 # --- the check on honest runs and on planted faults ----------------------------------
 
 
-def _wavenet_outputs(model: torch.nn.Module, wind: np.ndarray, order: str = "F") -> np.ndarray:
+def _wavenet_outputs(
+    model: object, wind: np.ndarray, order: str = "F", dtype: torch.dtype = torch.float64
+) -> np.ndarray:
     fields = synthetic_fields()
     lat2d = np.broadcast_to(fields["lat"][np.newaxis, :], fields["psfc"].shape)
     layout = np.asfortranarray if order == "F" else np.ascontiguousarray
-    dtype = next(model.parameters()).dtype
     args = [torch.from_numpy(layout(columns(a))).to(dtype) for a in (wind, lat2d, fields["psfc"])]
     with torch.inference_mode():
         drag = model(*args)
@@ -127,19 +129,22 @@ def _outputs(model_dir: Path, case: str) -> tuple[np.ndarray, np.ndarray]:
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(1 if case.endswith("1 thread") else 2)
+        dtype = torch.float64
         if case.startswith("TorchScript"):
             model, order = scripted, "F"
+        elif case.startswith("AOTInductor"):
+            model, order = CheckedPackage(model_dir / "cgdrag_cpu.pt2"), "F"
         elif case.startswith("eager C-ordered"):
             model, order = eager, "C"
         else:
             model, order = eager, "F"
         if case == "float32 model":
-            model = copy.deepcopy(eager).float()
+            model, dtype = copy.deepcopy(eager).float(), torch.float32
         wind_u, wind_v = fields["uuu"], fields["vvv"]
         if case == "input of the neighbouring column":
             wind_u, wind_v = np.roll(wind_u, 1, axis=0), np.roll(wind_v, 1, axis=0)
-        u = _wavenet_outputs(model, wind_u, order)
-        v = _wavenet_outputs(model, wind_v, order)
+        u = _wavenet_outputs(model, wind_u, order, dtype)
+        v = _wavenet_outputs(model, wind_v, order, dtype)
     finally:
         torch.set_num_threads(threads)
     if case == "columns in C order":
@@ -183,6 +188,8 @@ HONEST = [
     "eager C-ordered 1 thread",
     "TorchScript 1 thread",
     "TorchScript 2 threads",
+    "AOTInductor 1 thread",
+    "AOTInductor 2 threads",
 ]
 FAULTS = [
     "columns in C order",

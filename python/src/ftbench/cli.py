@@ -213,7 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("native", help="run a native Python baseline (no Fortran)")
     p.add_argument("benchmark", choices=["large_stride", "cgdrag"])
     p.add_argument("ntimes", type=int, help="measured iterations")
-    p.add_argument("--mode", choices=["eager", "torchscript"], default="eager")
+    p.add_argument(
+        "--mode",
+        choices=["eager", "torchscript", "aoti", "compile"],  # ftbench.native.MODES
+        default="eager",
+        help="model built in Python (eager), TorchScript file, AOTInductor package (aoti) "
+        "or built in Python under torch.compile (compile)",
+    )
     p.add_argument("--grad", choices=["inference_mode", "no_grad"], default="inference_mode")
     p.add_argument(
         "--variant", choices=["loop", "vectorized"], default="vectorized", help="large_stride model"

@@ -5,6 +5,11 @@ report can say how far each coupling path is from calling the model natively:
 
 * ``native-python-eager``: the ``nn.Module`` built in Python;
 * ``native-python-torchscript``: the exported TorchScript file;
+* ``native-python-aoti``: the exported AOTInductor package (``.pt2``), through
+  the same input-checking wrapper as the embedded path
+  (:class:`ftbench.emulators.CheckedPackage`);
+* ``native-python-compile``: the ``nn.Module`` under ``torch.compile`` (mode
+  ``default``, Inductor), compiled on its first call (the warm-up);
 
 each under ``torch.inference_mode()`` (variant ``inference_mode``) or
 ``torch.no_grad()`` (variant ``no_grad``). Arrays are NumPy arrays in Fortran
@@ -35,12 +40,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from ftbench import checks, inputs
+from ftbench import checks, emulators, inputs
 from ftbench.export import load_with_metadata
 from ftbench.models import large_stride, wavenet
 from ftbench.results import statistics
 
 PHASES = ("tensor creation", "forward", "tensor deletion", "loop")
+MODES = ("eager", "torchscript", "aoti", "compile")
+"""How the native Python baseline gets its model (coupling path ``native-python-<mode>``)."""
 REPO = Path(__file__).resolve().parents[3]
 TIMING_VARIABLES = ("OMP_", "MKL_", "OPENBLAS_", "MALLOC_", "GLIBC_TUNABLES", "KMP_")
 
@@ -51,7 +58,8 @@ class NativeConfig:
 
     Attributes:
         benchmark: ``large_stride`` or ``cgdrag``.
-        mode: ``eager`` (model built in Python) or ``torchscript`` (exported file).
+        mode: ``eager`` (model built in Python), ``torchscript`` (exported file),
+            ``aoti`` (exported package) or ``compile`` (built in Python, torch.compile).
         grad: ``inference_mode`` or ``no_grad``.
         ntimes: measured iterations; warmup: warm-up iterations before them.
         threads: torch intra-op threads (0: torch's default).
@@ -184,9 +192,17 @@ class _Case:
     ) -> tuple[torch.nn.Module, dict[str, str], Path | None]:
         if self.config.mode == "eager":
             return build(), {**metadata, "format": "python-eager"}, None
+        if self.config.mode == "compile":
+            model = emulators.compiled(build(), metadata)
+            return model, json.loads(emulators.metadata_json(model)), None
         path = self.config.models / file_name
+        if self.config.mode == "aoti":
+            path = path.with_suffix(".pt2")
         if not path.exists():
             raise FileNotFoundError(f"{path} does not exist (create it with `ftbench export`)")
+        if self.config.mode == "aoti":
+            package = emulators.load_aoti(path)
+            return package, package.metadata, path
         model, stored = load_with_metadata(path)
         return model, stored, path
 
@@ -255,8 +271,8 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
         FileNotFoundError: a model, checkpoint or data file is missing.
         ValueError: an unknown benchmark, mode, grad mode or size.
     """
-    if config.mode not in ("eager", "torchscript"):
-        raise ValueError(f"unknown mode {config.mode!r} (eager or torchscript)")
+    if config.mode not in MODES:
+        raise ValueError(f"unknown mode {config.mode!r} ({', '.join(MODES)})")
     grads = {"inference_mode": torch.inference_mode, "no_grad": torch.no_grad}
     if config.grad not in grads:
         raise ValueError(f"unknown grad mode {config.grad!r} (inference_mode or no_grad)")
@@ -291,7 +307,7 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
     failed = int(np.sum(~(ratios <= 1)))
     measured_ratios = ratios[config.warmup :]
     worst_difference = differences[config.warmup :].max()
-    path = "native-python-eager" if config.mode == "eager" else "native-python-torchscript"
+    path = f"native-python-{config.mode}"
     document.update(
         {
             "benchmark": config.benchmark,
