@@ -25,7 +25,13 @@ from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter  # noqa: 
 from tabulate import tabulate  # noqa: E402
 
 from ftbench.profiles import LAYERS, parse_gprof, parse_perf  # noqa: E402
-from ftbench.results import HEADLINE_PHASE, Result, load, merge_repeats  # noqa: E402
+from ftbench.results import (  # noqa: E402
+    FORMAT_ORDER,
+    HEADLINE_PHASE,
+    Result,
+    load,
+    merge_repeats,
+)
 
 _SECONDS = EngFormatter(unit="s", places=3, sep=" ")
 _AXIS_SECONDS = EngFormatter(unit="s", sep=" ")
@@ -56,7 +62,10 @@ def group(results: Sequence[Result]) -> dict[GroupKey, list[Result]]:
     groups: dict[GroupKey, list[Result]] = defaultdict(list)
     for result in results:
         groups[result.group_key].append(result)
-    return {key: sorted(groups[key], key=lambda r: r.path_label) for key in sorted(groups)}
+    return {
+        key: sorted(groups[key], key=lambda r: (FORMAT_ORDER.index(r.model_format), r.path_label))
+        for key in sorted(groups)
+    }
 
 
 def labels(runs: Sequence[Result]) -> list[str]:
@@ -71,23 +80,40 @@ def labels(runs: Sequence[Result]) -> list[str]:
     ]
 
 
+def native_reference(run: Result, runs: Sequence[Result]) -> Result | None:
+    """The native baseline ``run`` is compared with: the fastest passing native run of
+    ``runs`` with the same model format and grad mode (like with like: an
+    AOTInductor path against native AOTInductor, inference mode against inference
+    mode), or None when there is none."""
+    candidates = [
+        r
+        for r in runs
+        if r.passed
+        and r.is_native
+        and r.model_format == run.model_format
+        and r.grad_mode == run.grad_mode
+    ]
+    return min(candidates, key=lambda r: float(np.median(r.seconds())), default=None)
+
+
 def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
-    """One row per run: median, IQR, min, mean, stddev and coefficient of variation
-    of the headline phase; its ratio to the fastest passing run of the group and to
-    the fastest passing native baseline of the group (NaN when there is none).
+    """One row per run: model format; median, IQR, min, mean, stddev and coefficient of
+    variation of the headline phase; its ratio to the fastest passing run of the group
+    and to its native baseline (:func:`native_reference`; NaN when there is none).
     Failed runs get no ratios and are never the reference of one."""
     medians = {id(r): float(np.median(r.seconds())) for r in runs}
     passing = [medians[id(r)] for r in runs if r.passed]
     fastest = min(passing) if passing else float("nan")
-    natives = [medians[id(r)] for r in runs if r.passed and r.is_native]
-    fastest_native = min(natives) if natives else float("nan")
     rows = []
     for r, label in zip(runs, labels(runs), strict=True):
         x = r.seconds()
         q1, q3 = np.percentile(x, [25, 75])
+        native = native_reference(r, runs)
+        fastest_native = medians[id(native)] if native is not None else float("nan")
         rows.append(
             {
                 "path": label,
+                "format": r.model_format,
                 "model": " + ".join(
                     Path(r.data[k]).name for k in ("model", "model_file") if r.data.get(k)
                 ),
@@ -112,6 +138,7 @@ def _summary_table(runs: Sequence[Result]) -> str:
     table = [
         [
             row["path"],
+            row["format"],
             f"`{row['model']}`",
             row["n"],
             fmt_seconds(row["median"]),
@@ -128,6 +155,7 @@ def _summary_table(runs: Sequence[Result]) -> str:
     ]
     headers = [
         "coupling path",
+        "format",
         "model",
         "n",
         "median",
@@ -343,6 +371,103 @@ FIXED_COST_MODEL, FIXED_COST_SIZE = "large_stride_vectorized", "N=4"
 """The group whose medians are each path's fixed cost per call (2 x a 4 x 4 array)."""
 
 
+def one_off_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
+    """What each run of a group paid once, beside its median step: ``compile``
+    (``compile_seconds`` of the export metadata: torch.export + AOTInductor, or
+    scripting/tracing; torch.compile compiles in its first call instead), ``load``
+    (the ``model load`` phase), ``first call`` (the first warm-up step minus the
+    median step: the profiling passes of TorchScript, torch.compile's compilation),
+    their sum, and ``break_even``: after how many steps the run's format has paid
+    for its larger one-off cost against the fastest passing TorchScript run of the
+    same coupling path family (0 when it costs no more; inf when its steps are not
+    faster; NaN when there is no such TorchScript run)."""
+
+    def family(r: Result) -> str:  # direct, embedded-python, native-cpp, native-python
+        path = str(r.data["coupling_path"])
+        return "-".join(path.split("-")[:2]) if r.is_native else path
+
+    def costs(r: Result) -> tuple[float, float, float, float]:
+        median = float(np.median(r.seconds()))
+        metadata = r.data.get("model_metadata") or {}
+        compile_seconds = float(metadata.get("compile_seconds", 0.0))
+        load = float(r.data.get("once", {}).get("model load", 0.0))
+        warmup = r.data["phases"][HEADLINE_PHASE]["warmup_seconds"]
+        first = max(float(np.median(warmup)) - median, 0.0) if warmup else float("nan")
+        return compile_seconds, load, first, median
+
+    rows = []
+    for r, label in zip(runs, labels(runs), strict=True):
+        compile_seconds, load, first, median = costs(r)
+        total = compile_seconds + load + (first if np.isfinite(first) else 0.0)
+        references = [
+            t
+            for t in runs
+            if t.passed and t.model_format == "TorchScript" and family(t) == family(r)
+        ]
+        break_even = float("nan")
+        if references and r.passed:
+            reference = min(references, key=lambda t: float(np.median(t.seconds())))
+            ref_compile, ref_load, ref_first, ref_median = costs(reference)
+            extra = total - (ref_compile + ref_load + (ref_first if np.isfinite(ref_first) else 0))
+            saved = ref_median - median
+            if extra <= 0:
+                break_even = 0.0
+            elif saved <= 0:
+                break_even = float("inf")
+            else:
+                break_even = float(np.ceil(extra / saved))
+        rows.append(
+            {
+                "path": label,
+                "format": r.model_format,
+                "compile": compile_seconds,
+                "load": load,
+                "first": first,
+                "total": total,
+                "median": median,
+                "break_even": break_even,
+            }
+        )
+    return rows
+
+
+def _one_off_table(runs: Sequence[Result]) -> str:
+    def steps(value: float) -> str:
+        if np.isnan(value):
+            return "—"
+        return "never" if np.isinf(value) else f"{value:.0f}"
+
+    table = [
+        [
+            row["path"],
+            row["format"],
+            fmt_seconds(row["compile"]) if row["compile"] else "—",
+            fmt_seconds(row["load"]),
+            fmt_seconds(row["first"]),
+            fmt_seconds(row["total"]),
+            fmt_seconds(row["median"]),
+            steps(row["break_even"]),
+        ]
+        for row in one_off_rows(runs)
+        if row["format"] != "eager"
+    ]
+    return tabulate(
+        table,
+        headers=[
+            "coupling path",
+            "format",
+            "export + compile",
+            "load",
+            "first call − median",
+            "one-off total",
+            "median step",
+            "steps to pay off vs TorchScript",
+        ],
+        tablefmt="github",
+        disable_numparse=True,
+    )
+
+
 def _fixed_cost_section(groups: dict[GroupKey, list[Result]]) -> list[str]:
     table = []
     for key, runs in groups.items():
@@ -351,7 +476,13 @@ def _fixed_cost_section(groups: dict[GroupKey, list[Result]]) -> list[str]:
         for row in summary_rows(runs):
             if row["passed"]:
                 table.append(
-                    [key[3], row["path"], fmt_seconds(row["median"]), _ratio(row["native_ratio"])]
+                    [
+                        key[3],
+                        row["path"],
+                        row["format"],
+                        fmt_seconds(row["median"]),
+                        _ratio(row["native_ratio"]),
+                    ]
                 )
     if not table:
         return []
@@ -363,7 +494,7 @@ def _fixed_cost_section(groups: dict[GroupKey, list[Result]]) -> list[str]:
         "",
         tabulate(
             table,
-            headers=["threads", "path", "per call", "× native"],
+            headers=["threads", "path", "format", "per call", "× native"],
             tablefmt="github",
             disable_numparse=True,
         ),
@@ -602,8 +733,12 @@ def write_report(
         "driver's phases in docs/benchmarks.md). Statistics exclude the first "
         f"{' or '.join(map(str, warmups))} warm-up iteration(s) of each run; IQR is the 75th minus "
         "the 25th percentile; × fastest is the median divided by the fastest passing median of the "
-        "same table; × native divides by the fastest native baseline (`native-*`: the same model "
-        "called from C++ or Python without Fortran) of the same table; CV is stddev / mean. A "
+        "same table; × native divides by the native baseline of the same model format and grad "
+        "mode (`native-*`: the same model called from C++ or Python without Fortran; the fastest "
+        "such run of the table); CV is stddev / mean. Rows are grouped by model format: eager "
+        "(built in Python), TorchScript, AOTInductor (`.pt2`), torch.compile; each table is "
+        "followed by what each format cost once (export and compile, load, first call) and "
+        "after how many steps it pays that back against TorchScript. A "
         "configuration run in several processes (`ftbench suite --repeat`) is one row: its "
         "samples pooled, and the lowest and highest of its processes' medians shown, because on "
         "a shared machine two processes of the same program can differ more than two paths do. "
@@ -630,6 +765,10 @@ def write_report(
             _summary_table(runs),
             "",
             _phase_table(runs),
+            "",
+            "One-off costs by model format (median over processes; see `one_off_rows`):",
+            "",
+            _one_off_table(runs),
             "",
             f"![{HEADLINE_PHASE} time per iteration](plots/{slug}_iterations.png)",
             f"![median time per phase](plots/{slug}_phases.png)",

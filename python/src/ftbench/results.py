@@ -20,6 +20,16 @@ import jsonschema
 import numpy as np
 
 HEADLINE_PHASE = "loop"
+FORMATS = {
+    "python-eager": "eager",
+    "torchscript-scripted": "TorchScript",
+    "torchscript-traced-frozen": "TorchScript",
+    "aoti": "AOTInductor",
+    "python-torch.compile": "torch.compile",
+}
+"""Export metadata ``format`` -> the model format reports show."""
+FORMAT_ORDER = ("eager", "TorchScript", "AOTInductor", "torch.compile", "unknown")
+"""Order of the formats in report tables."""
 """The phase that tables rank paths by: one whole coupled step."""
 
 
@@ -71,6 +81,20 @@ class Result:
             self.data["threads"],
             self.data["dtype"],
         )
+
+    @property
+    def model_format(self) -> str:
+        """How the model was given: ``eager`` (built in Python), ``TorchScript`` (scripted
+        or traced), ``AOTInductor`` (a .pt2 package), ``torch.compile``, or ``unknown``
+        (from the export metadata's ``format``)."""
+        metadata = self.data.get("model_metadata") or {}
+        return FORMATS.get(str(metadata.get("format", "")), "unknown")
+
+    @property
+    def grad_mode(self) -> str:
+        """``no_grad`` for the native Python baselines run that way, else
+        ``inference_mode`` (every coupling path and the C++ baseline)."""
+        return "no_grad" if self.data.get("coupling_variant") == "no_grad" else "inference_mode"
 
     @property
     def is_native(self) -> bool:

@@ -73,13 +73,27 @@ class Run:
         ]
 
 
+FORMATS = ("torchscript", "aoti", "compile")
+"""Model formats of the default suite besides the model built in Python: TorchScript
+files, AOTInductor packages and torch.compile (see docs/benchmarks.md)."""
+
+
 def _native_runs(
-    stem: str, threads: int, python_args: tuple[str, ...], cpp_args: tuple[str, ...], no_grad: bool
+    stem: str,
+    threads: int,
+    python_args: tuple[str, ...],
+    cpp_args: tuple[str, ...],
+    no_grad: bool,
+    formats: Sequence[str] = FORMATS,
 ) -> list[Run]:
     runs = [Run(f"{stem}_native_cpp", "benchmarker_native_cpp", cpp_args, threads)]
+    if "aoti" in formats:
+        package = tuple(a.replace("_cpu.pt", "_cpu.pt2") for a in cpp_args)
+        runs.append(Run(f"{stem}_native_cpp_aoti", "benchmarker_native_cpp", package, threads))
     grads = ("inference_mode", "no_grad") if no_grad else ("inference_mode",)
-    for mode in ("eager", "torchscript"):
-        for grad in grads:
+    for mode in ("eager", *formats):
+        # no_grad variants only for the formats that have had them from the start
+        for grad in grads if mode in ("eager", "torchscript") else ("inference_mode",):
             runs.append(
                 Run(
                     f"{stem}_native_python_{mode}_{grad}",
@@ -92,15 +106,48 @@ def _native_runs(
 
 
 def large_stride_runs(
-    variant: str, n: int, ntimes: int, threads: int = 1, no_grad: bool = True
+    variant: str,
+    n: int,
+    ntimes: int,
+    threads: int = 1,
+    no_grad: bool = True,
+    formats: Sequence[str] = ("torchscript",),
 ) -> tuple[Run, ...]:
     """The large-stride model ``variant`` at size ``n``: direct (TorchScript), embedded
     Python (model built in Python; TorchScript), and the native baselines (C++; Python
-    eager and TorchScript under inference_mode and, with ``no_grad``, no_grad)."""
+    eager and TorchScript under inference_mode and, with ``no_grad``, no_grad); with
+    ``aoti`` in ``formats`` also the AOTInductor package on every path, with
+    ``compile`` torch.compile on the embedded path and the Python baseline."""
     torchscript = f"large_stride_{variant}_cpu.pt"
     stem = f"large_stride_{variant}_N{n}_T{threads}"
     embedded = ("{models}", "large_stride_emulator", str(ntimes), str(n))
+    extra: list[Run] = []
+    if "aoti" in formats:
+        extra += [
+            Run(
+                f"{stem}_direct_aoti",
+                "benchmarker_large_stride_torch",
+                ("{models}", f"{torchscript}2", str(ntimes), str(n)),
+                threads,
+            ),
+            Run(
+                f"{stem}_embedded_aoti",
+                "benchmarker_large_stride_forpy",
+                (*embedded, "--aoti", f"{torchscript}2"),
+                threads,
+            ),
+        ]
+    if "compile" in formats:
+        extra.append(
+            Run(
+                f"{stem}_embedded_compile",
+                "benchmarker_large_stride_forpy",
+                (*embedded, "--variant", variant, "--compile"),
+                threads,
+            )
+        )
     return (
+        *extra,
         Run(
             f"{stem}_direct",
             "benchmarker_large_stride_torch",
@@ -125,17 +172,24 @@ def large_stride_runs(
             ("large_stride", str(ntimes), "--variant", variant, "--n", str(n)),
             ("{models}", torchscript, str(ntimes), "large_stride", "--n", str(n)),
             no_grad,
+            formats,
         ),
     )
 
 
 def cgdrag_runs(
-    ntimes: int, columns: int = 8192, threads: int = 1, full: bool = True
+    ntimes: int,
+    columns: int = 8192,
+    threads: int = 1,
+    full: bool = True,
+    formats: Sequence[str] = ("torchscript",),
 ) -> tuple[Run, ...]:
     """WaveNet-2 on ``columns`` columns of the T42 grid: direct (scripted TorchScript,
     implicit reshape; with ``full`` also explicit reshape and traced-frozen), embedded
     Python (model built in Python, implicit reshape; with ``full`` also explicit; and
-    TorchScript), and the native baselines (no_grad variants with ``full``)."""
+    TorchScript), and the native baselines (no_grad variants with ``full``); with
+    ``aoti`` in ``formats`` also the AOTInductor package on every path, with
+    ``compile`` torch.compile on the embedded path and the Python baseline."""
     stem = f"cgdrag_C{columns}_T{threads}"
     sized = ("--columns", str(columns))
     direct = ("{models}", "cgdrag_cpu.pt", str(ntimes), *sized)
@@ -155,6 +209,30 @@ def cgdrag_runs(
             threads,
         ),
     ]
+    if "aoti" in formats:
+        runs += [
+            Run(
+                f"{stem}_direct_aoti",
+                "benchmarker_cgdrag_torch",
+                ("{models}", "cgdrag_cpu.pt2", str(ntimes), *sized),
+                threads,
+            ),
+            Run(
+                f"{stem}_embedded_aoti",
+                "benchmarker_cgdrag_forpy",
+                (*embedded, "--aoti", "cgdrag_cpu.pt2"),
+                threads,
+            ),
+        ]
+    if "compile" in formats:
+        runs.append(
+            Run(
+                f"{stem}_embedded_compile",
+                "benchmarker_cgdrag_forpy",
+                (*embedded, "--compile"),
+                threads,
+            )
+        )
     if full:
         runs += [
             Run(
@@ -182,6 +260,7 @@ def cgdrag_runs(
         ("cgdrag", str(ntimes), "--columns", str(columns)),
         ("{models}", "cgdrag_cpu.pt", str(ntimes), "cgdrag", *sized),
         full,
+        formats,
     )
     return tuple(runs)
 
@@ -194,12 +273,13 @@ def default_suite(threads: int = 1) -> tuple[Run, ...]:
     """The main job's suite at ``threads`` intra-op threads (run ``DEFAULT_REPEAT`` times)."""
     return (
         # The published sizes: the interpreter-bound loop and the vectorized model.
+        # The loop model exists as TorchScript only (docs/benchmarks.md).
         *large_stride_runs("loop", 256, 10, threads),
-        *large_stride_runs("vectorized", 1024, 50, threads),
+        *large_stride_runs("vectorized", 1024, 50, threads, formats=FORMATS),
         # A 4 x 4 array: what remains is each path's fixed cost per call.
-        *large_stride_runs("vectorized", 4, 1000, threads),
+        *large_stride_runs("vectorized", 4, 1000, threads, formats=FORMATS),
         # WaveNet-2 gravity-wave drag on the whole T42 grid, as MiMA calls it.
-        *cgdrag_runs(10, 8192, threads),
+        *cgdrag_runs(10, 8192, threads, formats=FORMATS),
     )
 
 
