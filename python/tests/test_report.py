@@ -11,7 +11,7 @@ import pytest
 
 from conftest import run
 from ftbench.cli import main
-from ftbench.report import fit_scaling, summary_rows, write_report
+from ftbench.report import fit_scaling, group, summary_rows, write_report
 from ftbench.results import ResultsError, load, load_all, merge_repeats
 from ftbench.suite import PYTHON_BASELINE, Run, run_suite
 
@@ -152,3 +152,68 @@ def test_suite_repeat_runs_every_configuration_in_separate_processes(
     assert not (tmp_path / "raw.partial").exists()
     merged = merge_repeats(load_all([tmp_path / "raw"]))
     assert len(merged) == 1 and merged[0].data["processes"] == 2
+
+
+def _formatted(data: dict, path: str, fmt: str, factor: float, **changes: object) -> dict:
+    out = _variant(data, path, factor)
+    out["model_metadata"] = {**out.get("model_metadata", {}), "format": fmt}
+    out["model_metadata"].pop("compile_seconds", None)
+    out.update(changes)
+    return out
+
+
+def test_times_native_compares_like_with_like(driver_results: Path, tmp_path: Path) -> None:
+    """An AOTInductor path is divided by the native AOTInductor baseline, not by a
+    faster native run of another format or grad mode."""
+    base = json.loads(next(driver_results.glob("*vectorized*")).read_text())
+    runs = {
+        "direct_aoti": _formatted(base, "direct", "aoti", 2.0, model="m.pt2"),
+        "native_aoti": _formatted(base, "native-cpp-aoti", "aoti", 1.0),
+        "native_eager": _formatted(base, "native-python-eager", "python-eager", 0.5),
+        "native_ts_no_grad": _formatted(
+            base, "native-python-torchscript", "torchscript-scripted", 0.25
+        ),
+        "direct_ts": _formatted(base, "direct", "torchscript-scripted", 3.0),
+    }
+    runs["native_ts_no_grad"]["coupling_variant"] = "no_grad"
+    for name, data in runs.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    (runs_of_group,) = group(load_all([tmp_path])).values()  # sorted by model format
+    rows = summary_rows(runs_of_group)
+    by = {(row["path"], row["format"]): row for row in rows}
+    assert by[("direct [m.pt2]", "AOTInductor")]["native_ratio"] == pytest.approx(2.0)
+    # the only TorchScript native ran under no_grad: no like-for-like baseline
+    assert np.isnan(by[("direct [large_stride_vectorized_cpu.pt]", "TorchScript")]["native_ratio"])
+    assert [row["format"] for row in rows] == sorted(
+        (row["format"] for row in rows), key=["eager", "TorchScript", "AOTInductor"].index
+    )
+
+
+def test_one_off_costs_and_steps_to_pay_off(driver_results: Path, tmp_path: Path) -> None:
+    from ftbench.report import one_off_rows
+
+    base = json.loads(next(driver_results.glob("*vectorized*")).read_text())
+    step = float(np.median(base["phases"]["loop"]["seconds"]))
+
+    def run(fmt: str, factor: float, compile_seconds: float, load: float, first: float) -> dict:
+        data = _formatted(base, "direct", fmt, factor, model=f"m_{fmt}.pt")
+        data["model_metadata"]["compile_seconds"] = compile_seconds
+        data["once"] = {"model load": load}
+        data["phases"]["loop"]["warmup_seconds"] = [factor * step + first]
+        return data
+
+    runs = {
+        "ts": run("torchscript-scripted", 1.0, 1.0, 0.1, 0.5),
+        "aoti": run("aoti", 0.5, 11.0, 0.1, 0.0),  # 9.5 s more once, step / 2 faster
+        "slow": run("python-torch.compile", 2.0, 0.0, 0.1, 5.0),  # never pays off
+    }
+    for name, data in runs.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    rows = {row["format"]: row for row in one_off_rows(load_all([tmp_path]))}
+    assert rows["TorchScript"]["break_even"] == 0
+    assert rows["AOTInductor"]["total"] == pytest.approx(11.1)
+    assert rows["AOTInductor"]["first"] == pytest.approx(0.0, abs=1e-12)
+    assert rows["AOTInductor"]["break_even"] == np.ceil(9.5 / (0.5 * step))
+    assert rows["torch.compile"]["break_even"] == np.inf
+    text = write_report(load_all([tmp_path]), tmp_path / "out").read_text()
+    assert "steps to pay off vs TorchScript" in text and "| never " in text
