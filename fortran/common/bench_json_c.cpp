@@ -71,7 +71,8 @@ std::string utc_now() {
 }
 
 bool timing_variable(const std::string &name) {
-  for (const char *prefix : {"OMP_", "MKL_", "OPENBLAS_", "MALLOC_", "GLIBC_TUNABLES", "KMP_"})
+  for (const char *prefix : {"OMP_", "MKL_", "OPENBLAS_", "MALLOC_", "GLIBC_TUNABLES", "KMP_",
+                             "TORCHINDUCTOR_", "TORCH_COMPILE_"})
     if (name.rfind(prefix, 0) == 0) return true;
   return false;
 }

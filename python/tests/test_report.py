@@ -217,3 +217,17 @@ def test_one_off_costs_and_steps_to_pay_off(driver_results: Path, tmp_path: Path
     assert rows["torch.compile"]["break_even"] == np.inf
     text = write_report(load_all([tmp_path]), tmp_path / "out").read_text()
     assert "steps to pay off vs TorchScript" in text and "| never " in text
+
+
+def test_compile_runs_compile_cold() -> None:
+    """torch.compile runs get Inductor's caches off, so each process pays the compilation."""
+    from ftbench.suite import COLD_COMPILE, default_suite, run_environment
+
+    compiling = [r for r in default_suite() if r.compiles]
+    assert {r.name.split("_T1_")[1] for r in compiling} == {
+        "embedded_compile",
+        "native_python_compile_inference_mode",
+    }
+    assert len(compiling) == 6  # three configurations x (embedded, native Python)
+    assert run_environment(1, True, cold_compile=True).items() >= COLD_COMPILE.items()
+    assert not COLD_COMPILE.keys() & run_environment(1, True).keys()

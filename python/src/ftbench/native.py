@@ -49,7 +49,17 @@ PHASES = ("tensor creation", "forward", "tensor deletion", "loop")
 MODES = ("eager", "torchscript", "aoti", "compile")
 """How the native Python baseline gets its model (coupling path ``native-python-<mode>``)."""
 REPO = Path(__file__).resolve().parents[3]
-TIMING_VARIABLES = ("OMP_", "MKL_", "OPENBLAS_", "MALLOC_", "GLIBC_TUNABLES", "KMP_")
+TIMING_VARIABLES = (
+    "OMP_",
+    "MKL_",
+    "OPENBLAS_",
+    "MALLOC_",
+    "GLIBC_TUNABLES",
+    "KMP_",
+    "TORCHINDUCTOR_",
+    "TORCH_COMPILE_",
+)
+"""Prefixes of the environment variables that change timings (as bench_json_c.cpp records)."""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,12 @@ class Run:
     args: tuple[str, ...]
     threads: int = 1
 
+    @property
+    def compiles(self) -> bool:
+        """True for a run that compiles with torch.compile in its first call."""
+        pairs = zip(self.args, self.args[1:], strict=False)
+        return "--compile" in self.args or ("--mode", "compile") in pairs
+
     def command(self, build_dir: Path, models_dir: Path, result_file: Path) -> list[str]:
         """The command line, writing its results to ``result_file``."""
         if self.driver == PYTHON_BASELINE:
@@ -301,14 +307,23 @@ def sweep_suite() -> tuple[Run, ...]:
     return tuple(runs)
 
 
-def run_environment(threads: int, pin_malloc: bool) -> dict[str, str]:
-    """Environment for a run: ours plus thread and malloc settings."""
+COLD_COMPILE = {"TORCHINDUCTOR_FORCE_DISABLE_CACHES": "1"}
+"""For torch.compile runs: Inductor's on-disk caches off, so every process pays the
+whole compilation in its first call (with a warm cache a later process of the same
+model on the same machine pays much less: docs/benchmarks.md)."""
+
+
+def run_environment(threads: int, pin_malloc: bool, cold_compile: bool = False) -> dict[str, str]:
+    """Environment for a run: ours plus thread and malloc settings, and
+    :data:`COLD_COMPILE` for a run that compiles."""
     env = dict(os.environ)
     env["OMP_NUM_THREADS"] = str(threads)
-    for name in PINNED_MALLOC:
+    for name in (*PINNED_MALLOC, *COLD_COMPILE):
         env.pop(name, None)
     if pin_malloc:
         env.update(PINNED_MALLOC)
+    if cold_compile:
+        env.update(COLD_COMPILE)
     return env
 
 
@@ -360,7 +375,7 @@ def run_suite(
                 command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=run_environment(run.threads, pin_malloc),
+                env=run_environment(run.threads, pin_malloc, run.compiles),
             ).returncode
         if code != 0:
             lines = log_file.read_text().strip().splitlines()
