@@ -177,7 +177,6 @@ contains
     call py_call(probe, "double_in_place", [a])
     call py_object_destroy(a)
     if (any(i4 /= 10) .or. any(i8 /= -6)) call fail("integer arrays not doubled in Fortran")
-    if (r4(3, 5) < 0 .or. r8(2, 3, 4) < 0) call fail("impossible")
     print '(a)', "integers doubled in Fortran: int32 5 -> 10, int64 -3 -> -6"
     call check_doubled_reals()
   end subroutine write_back

@@ -6,6 +6,9 @@
 !>   pt2-index-order  the same through an AOTInductor package, inputs zero-copy;
 !>   multi-io      two inputs, a tuple of two outputs;
 !>   memory        create/forward/delete `iterations` times, print resident memory;
+!>   memory-load   load/forward/delete the model `iterations` times;
+!>                 both on large_stride_vectorized_cpu.pt, or on the model file
+!>                 named by a 5th argument (e.g. the .pt2 package);
 !>   missing-file, corrupt-file, cuda, wrong-dtype, wrong-rank, wrong-shape,
 !>   output-shape, output-dtype, output-count, model-exception, not-loaded,
 !>   threads, pt2-other-torch, pt2-no-signature, pt2-input-count, pt2-wrong-rank,
@@ -45,8 +48,14 @@ program test_torch_model
     call package_index_order()
   case ("multi-io")
     call multi_io()
-  case ("memory")
-    call memory(iterations)
+  case ("memory", "memory-load")
+    call get_command_argument(5, text)
+    if (len_trim(text) == 0) text = "large_stride_vectorized_cpu.pt"
+    if (case_name == "memory") then
+      call memory(iterations, trim(text))
+    else
+      call memory_load(iterations, trim(text))
+    end if
   case default
     call error_case(trim(case_name))
     if (.not. use_stat) call fail("the call should have stopped the program")
@@ -145,14 +154,15 @@ contains
     print '(a)', "ALL PASSED"
   end subroutine multi_io
 
-  subroutine memory(n)
+  subroutine memory(n, file)
     integer, intent(in) :: n
+    character(len=*), intent(in) :: file
     type(torch_model) :: model
     type(torch_tensor) :: inputs(1), outputs(1)
     real(real32), target :: x(32, 32), y(32, 32)
     integer :: it
     call random_number(x)
-    call torch_model_load(model, path("large_stride_vectorized_cpu.pt"))
+    call torch_model_load(model, path(file))
     do it = 1, n
       call torch_tensor_from_array(inputs(1), x)
       call torch_tensor_from_array(outputs(1), y)
@@ -165,6 +175,28 @@ contains
     if (abs(y(1, 2) + 2 * x(1, 2)) > 0) call fail("wrong result")
     call torch_model_delete(model)
   end subroutine memory
+
+  subroutine memory_load(n, file)
+    integer, intent(in) :: n
+    character(len=*), intent(in) :: file
+    type(torch_model) :: model
+    type(torch_tensor) :: inputs(1), outputs(1)
+    real(real32), target :: x(8, 8), y(8, 8)
+    integer :: it
+    call random_number(x)
+    do it = 1, n
+      call torch_model_load(model, path(file))
+      call torch_tensor_from_array(inputs(1), x)
+      call torch_tensor_from_array(outputs(1), y)
+      call torch_model_forward(model, inputs, outputs)
+      call torch_tensor_delete(inputs(1))
+      call torch_tensor_delete(outputs(1))
+      call torch_model_delete(model)
+      if (it == n / 10) print '(a, i0, a, i0)', "rss_kb after ", it, ": ", resident_kb()
+    end do
+    print '(a, i0, a, i0)', "rss_kb after ", n, ": ", resident_kb()
+    if (abs(y(1, 2) + 2 * x(1, 2)) > 0) call fail("wrong result")
+  end subroutine memory_load
 
   !> Make one call fail, passing stat/errmsg only when use_stat.
   subroutine error_case(name)

@@ -24,6 +24,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <mutex>
+#include <set>
 #include <filesystem>
 #include <sstream>
 #include <stdexcept>
@@ -52,6 +54,29 @@ struct Model {
 };
 
 thread_local std::string last_error;
+
+// Packages not deleted yet. AOTInductor extracts a package into a temporary
+// directory (/tmp/aotinductor_*) that only its loader's destructor removes; a
+// program that stops on an error, or never deletes its model, would leave it
+// behind. At exit this object's destructor releases the loaders still alive
+// (it is constructed after libtorch's statics, so it is destroyed before them).
+struct LivePackages {
+  std::mutex mutex;
+  std::set<Model *> models;
+  ~LivePackages() {
+    for (Model *model : models) {
+      try {
+        model->package.reset();
+      } catch (...) {
+      }
+    }
+  }
+};
+
+LivePackages &live_packages() {
+  static LivePackages live;
+  return live;
+}
 
 // Reduce a (possibly multi-line) libtorch message to its most telling line:
 // the last "SomethingError: ..." line of a TorchScript traceback if there is
@@ -232,6 +257,9 @@ std::unique_ptr<Model> load_package(const std::string &file, const c10::Device &
   }
   model->package = std::make_unique<torch::inductor::AOTIModelPackageLoader>(
       file, "model", false, 1, device.is_cpu() ? -1 : device.index());
+  LivePackages &live = live_packages();
+  const std::lock_guard<std::mutex> lock(live.mutex);
+  live.models.insert(model.get());
   return model;
 }
 
@@ -295,7 +323,15 @@ int torch_c_model_load(const char *path, int device_type, int device_index, void
 }
 
 int torch_c_model_delete(void *model) {
-  return guarded("cannot delete model", [&] { delete static_cast<Model *>(model); });
+  return guarded("cannot delete model", [&] {
+    Model *m = static_cast<Model *>(model);
+    if (m && m->package) {
+      LivePackages &live = live_packages();
+      const std::lock_guard<std::mutex> lock(live.mutex);
+      live.models.erase(m);
+    }
+    delete m;
+  });
 }
 
 const char *torch_c_model_metadata(void *model) {

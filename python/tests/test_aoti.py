@@ -286,3 +286,21 @@ def test_cpp_baseline_runs_a_package(build_dir: Path, model_dir: Path, tmp_path:
     data = load(results).data
     assert data["coupling_path"] == "native-cpp-aoti" and data["correctness"]["passed"]
     assert json.loads(json.dumps(data["model_metadata"]))["format"] == "aoti"
+
+
+@pytest.mark.parametrize("case", ["pt2-index-order", "pt2-wrong-rank"])
+def test_no_extracted_package_left_behind(
+    build_dir: Path, model_dir: Path, tmp_path: Path, case: str
+) -> None:
+    """AOTInductor extracts a package into a temporary directory; the layer removes it
+    when the model is deleted, and at exit when the program stops on an error."""
+    import os
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    out = run(
+        [build_dir / "tests" / "test_torch_model", case, model_dir, "stop"],
+        env={**os.environ, "TMPDIR": str(temporary)},
+    )
+    assert out.returncode == (0 if case == "pt2-index-order" else 1), out.stdout + out.stderr
+    assert list(temporary.iterdir()) == []

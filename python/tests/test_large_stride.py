@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -90,9 +89,6 @@ def test_driver_passes_and_writes_valid_results(
         stats = data["phases"][phase]["statistics"]
         assert stats["median"] == np.median(seconds) and stats["min"] == seconds.min()
         assert stats["stddev"] == pytest.approx(seconds.std(ddof=1), rel=1e-12)
-    loop = np.array(data["phases"]["loop"]["seconds"])
-    parts = sum(np.array(data["phases"][p]["seconds"]) for p in data["phase_order"][:3])
-    assert np.all(loop >= parts)  # the loop encloses its phases
 
 
 def test_driver_missing_model_one_line_no_results(
@@ -106,7 +102,7 @@ def test_driver_missing_model_one_line_no_results(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_driver_wrong_dtype_model_fails_cleanly(
+def test_driver_model_of_another_shape_fails_in_one_line(
     build_dir: Path, model_dir: Path, tmp_path: Path
 ) -> None:
     # mm_float32.pt needs a (., 4) input: on N x N real32 with N = 8 forward raises.
@@ -114,7 +110,9 @@ def test_driver_wrong_dtype_model_fails_cleanly(
         [build_dir / "bin" / DRIVER, model_dir, "mm_float32.pt", 2, 8, "--json", tmp_path / "r"]
     )
     assert out.returncode == 1
-    assert "torch_model_forward:" in out.stderr and "float32 [8, 8]" in out.stderr
+    (line,) = out.stderr.strip().splitlines()
+    assert line.startswith(f"torch_model_forward: forward of '{model_dir}/mm_float32.pt' on ")
+    assert "float32 [8, 8]" in line and "shapes cannot be multiplied (8x8 and 4x2)" in line
     assert list(tmp_path.iterdir()) == []
 
 
@@ -134,7 +132,8 @@ def test_driver_wrong_dtype_model_fails_cleanly(
 def test_driver_usage_errors(build_dir: Path, args: list[str], message: str) -> None:
     out = run([build_dir / "bin" / DRIVER, *args])
     assert out.returncode == 2
-    assert out.stderr.splitlines()[0] == f"{DRIVER}: {message}" or message in out.stderr
+    first = out.stderr.splitlines()[0]
+    assert first.startswith(f"{DRIVER}: ") and message in first
     assert "usage: " + DRIVER in out.stderr
 
 
@@ -152,8 +151,11 @@ def test_failed_check_is_recorded_and_exits_nonzero(
     assert out.returncode == 1
     assert out.stderr.count("FAILED :: [check") == 3
     assert "FAILED: 3 of 3 iterations" in out.stderr
-    data = json.loads(results.read_text())
+    data = load(results).data  # a failed run's file is complete and valid too
     assert data["correctness"]["passed"] is False and data["correctness"]["failed_iterations"] == 3
+    assert (
+        data["correctness"]["max_error_ratio"] > 1 and len(data["correctness"]["error_ratios"]) == 2
+    )
 
 
 FORPY = "benchmarker_large_stride_forpy"
