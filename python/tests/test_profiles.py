@@ -126,6 +126,11 @@ def test_perf_malformed_row_is_named() -> None:
         ("libpython3.11.so.1.0", "_PyEval_EvalFrameDefault", "Python"),
         ("_multiarray_umath.cpython-311-x86_64-linux-gnu.so", "PyArray_New", "Python"),
         ("[kernel.kallsyms]", "clear_page_erms", "kernel"),
+        (
+            "ccu6yticwnicywsl5ubmxwpvxsgkqr22idbt3mtjlikup5r6idv4.wrapper.so",
+            "cpp_fused_0",
+            "libtorch",
+        ),
         ("libc.so.6", "_int_malloc", "other"),
     ],
 )

@@ -204,7 +204,11 @@ def parse_gprof(text: str, source: str = "gprof output") -> GprofProfile:
 
 LAYERS = ("Fortran", "coupling shim", "libtorch", "Python", "kernel", "other")
 
-_LIBTORCH = re.compile(r"^(libtorch|libc10|libgomp|libshm|libmkl|libopenblas|libsleef|libiomp)")
+# libtorch itself, its runtimes, and an AOTInductor package's compiled model (the
+# library it extracts and loads: "<hash>.wrapper.so").
+_LIBTORCH = re.compile(
+    r"^(libtorch|libc10|libgomp|libshm|libmkl|libopenblas|libsleef|libiomp|\w+\.wrapper\.so$)"
+)
 _PYTHON = re.compile(r"^(libpython|.*\.cpython-\d+|python\d)")
 
 
@@ -214,7 +218,8 @@ def layer_of(dso: str, symbol: str, executable: str) -> str:
     Fortran: the driver executable's Fortran symbols (``_MOD_``, ``MAIN__``,
     names with gfortran's trailing underscore); coupling shim: the executable's
     other (C and C++) symbols, which are the shims, linked statically; libtorch:
-    libtorch, libc10 and the OpenMP/BLAS runtimes it loads; Python: libpython and
+    libtorch, libc10, the OpenMP/BLAS runtimes it loads and the compiled model of
+    an AOTInductor package (``<hash>.wrapper.so``); Python: libpython and
     extension modules (``*.cpython-311-*.so``, torch's own ``_C``); kernel:
     ``[kernel.kallsyms]``; other: everything else (libc, libm, libstdc++, ...).
     """
