@@ -12,6 +12,7 @@
 !>   venv          prints sys.prefix and torch's location;
 !>   memory        `iterations` calls with arrays and scalars: prints resident
 !>                 memory and Python's allocated blocks after 1/10 and all calls;
+!>   memory-forward  the same, calling a TorchScript model's forward each time;
 !>   exception, missing-module, missing-function, wrong-arg-count, bad-convert,
 !>   not-initialized, double-initialize
 !>                 one failing call: with "stat", prints "stat=<n>" then the errmsg;
@@ -59,7 +60,9 @@ program test_py_embedding
   case ("venv")
     call venv()
   case ("memory")
-    call memory(iterations)
+    call memory(iterations, "touch")
+  case ("memory-forward")
+    call memory(iterations, "forward")
   case ("missing-module")
     call failing_import("no_such_module_here")
   case default
@@ -264,8 +267,11 @@ contains
     call py_object_destroy(sys)
   end subroutine venv
 
-  subroutine memory(n)
+  !> `n` calls of embed_probe.<function>(x, y, k) (touch: a tensor operation;
+  !> forward: a model's forward), printing resident memory and Python's blocks.
+  subroutine memory(n, function)
     integer, intent(in) :: n
+    character(len=*), intent(in) :: function
     real(c_float), target :: x(32, 32), y(32, 32)
     type(py_object) :: xs, ys, k, value
     integer(int64) :: blocks
@@ -276,7 +282,7 @@ contains
       call py_array_from(xs, x)
       call py_array_from(ys, y)
       call py_object_from(k, it)
-      call py_call(probe, "touch", [xs, ys, k], value)
+      call py_call(probe, function, [xs, ys, k], value)
       call py_object_destroy(value)
       call py_object_destroy(k)
       call py_object_destroy(xs)
@@ -288,7 +294,7 @@ contains
         print '(a, i0, a, i0, a, i0)', "after ", it, ": rss_kb=", resident_kb(), " blocks=", blocks
       end if
     end do
-    if (abs(y(1, 1) - 2 * x(1, 1)) > 0) call fail("touch did not write y")
+    if (abs(y(1, 1) - 2 * x(1, 1)) > 0) call fail(function // " did not write y")
   end subroutine memory
 
   subroutine failing_import(name)

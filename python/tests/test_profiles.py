@@ -197,6 +197,11 @@ def test_parse_command(capsys: pytest.CaptureFixture[str]) -> None:
         )
         == 0
     )
-    assert "Python" in capsys.readouterr().out
+    layers = dict(
+        re.fullmatch(r"\s+(.+?)\s+([\d.]+) %", line).groups()
+        for line in capsys.readouterr().out.splitlines()[1:]
+    )
+    shares = {name: float(value) for name, value in layers.items()}
+    assert shares["Python"] == pytest.approx(26.36) and shares["libtorch"] == pytest.approx(55.94)
     assert main(["parse", "gprof", str(FIXTURES / "perf_cgdrag_embedded.txt")]) == 1
     assert "no 'Flat profile:' section" in capsys.readouterr().err

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import run
 from ftbench.cli import main
-from ftbench.report import fit_scaling, group, summary_rows, write_report
+from ftbench.report import fit_scaling, fmt_seconds, group, summary_rows, write_report
 from ftbench.results import ResultsError, load, load_all, merge_repeats
 from ftbench.suite import PYTHON_BASELINE, Run, run_suite
 
@@ -29,12 +29,34 @@ def driver_results(build_dir: Path, model_dir: Path, tmp_path_factory: pytest.Te
     return directory
 
 
+def table_after(text: str, heading: str) -> list[dict[str, str]]:
+    """The rows of the first Markdown table after ``heading``, as {header: cell}."""
+    lines = text[text.index(heading) :].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    table = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        table.append([cell.strip() for cell in line.strip("|").split("|")])
+    headers, rows = table[0], table[2:]
+    return [dict(zip(headers, row, strict=True)) for row in rows]
+
+
 def test_report_from_driver_results(driver_results: Path, tmp_path: Path) -> None:
     report = write_report(load_all([driver_results]), tmp_path)
     text = report.read_text()
     assert "## large_stride_loop (large_stride), N=8, 1 thread, float32" in text
-    assert "## large_stride_vectorized (large_stride), N=64, 1 thread, float32" in text
-    assert "| direct " in text and "1 warm-up iteration(s)" in text
+    heading = "## large_stride_vectorized (large_stride), N=64, 1 thread, float32"
+    assert heading in text and "1 warm-up iteration(s)" in text
+    (row,) = table_after(text, heading)
+    data = json.loads(next(driver_results.glob("*vectorized*")).read_text())
+    loop = np.array(data["phases"]["loop"]["seconds"])
+    q1, q3 = np.percentile(loop, [25, 75])
+    assert row["coupling path"] == "direct" and row["format"] == "TorchScript"
+    assert row["n"] == str(loop.size) and row["median"] == fmt_seconds(float(np.median(loop)))
+    assert row["IQR"] == fmt_seconds(float(q3 - q1)) and row["min"] == fmt_seconds(loop.min())
+    assert row["CV"].split()[0] == f"{100 * loop.std(ddof=1) / loop.mean():.0f}"
+    assert row["× fastest"] == "1.00" and row["check"] == "passed"
     pngs = sorted(p.name for p in (tmp_path / "plots").glob("*.png"))
     assert len(pngs) == 4
     for name in pngs:
@@ -79,9 +101,12 @@ def test_report_command_errors_are_one_line(
 
 
 def test_report_command(driver_results: Path, tmp_path: Path) -> None:
+    """`ftbench report` writes the same report as write_report, plots included."""
     shutil.copytree(driver_results, tmp_path / "raw")
     assert main(["report", str(tmp_path / "raw"), "--out", str(tmp_path / "out")]) == 0
-    assert (tmp_path / "out" / "report.md").exists()
+    expected = write_report(load_all([tmp_path / "raw"]), tmp_path / "direct").read_text()
+    assert (tmp_path / "out" / "report.md").read_text() == expected
+    assert len(list((tmp_path / "out" / "plots").glob("*.png"))) == 4
 
 
 def _variant(data: dict, path: str, factor: float, passed: bool = True, threads: int | None = None):
@@ -117,7 +142,10 @@ def test_times_native_uses_the_fastest_passing_native_of_the_group(
     assert rows["native-cpp-torchscript"]["native_ratio"] == pytest.approx(1.5)
     assert rows["native-python-eager"]["native_ratio"] == pytest.approx(1.0)
     text = write_report(results, tmp_path / "out").read_text()
-    assert "× native" in text and "| 3.00 " in text
+    heading = "## large_stride_vectorized (large_stride), N=64, 1 thread, float32"
+    table = {row["coupling path"]: row for row in table_after(text, heading)}
+    assert table["direct"]["× native"] == "3.00"
+    assert table["native-python-torchscript"]["check"] == "**FAILED**"
 
 
 def test_scaling_fit_recovers_fixed_and_per_unit_cost() -> None:
