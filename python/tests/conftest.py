@@ -66,6 +66,13 @@ class MatMulFloat32(nn.Module):
         return torch.mm(x, self.w)
 
 
+class NaNOutput(nn.Module):
+    """Returns NaN everywhere: a model whose output must fail every check."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * float("nan")
+
+
 class Raises(nn.Module):
     """Always raises, as a model with a failed internal check would."""
 
@@ -84,6 +91,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "two_in_two_out.pt": TwoInTwoOut(),
         "mm_float32.pt": MatMulFloat32(),
         "raises.pt": Raises(),
+        "nan_output.pt": NaNOutput(),
     }.items():
         torch.jit.save(torch.jit.script(module.eval()), str(directory / name))
     (directory / "corrupt.pt").write_bytes(b"this is not a TorchScript archive\n")
@@ -108,6 +116,16 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     }.items():
         shutil.copy(package, directory / name)
         set_package_metadata(directory / name, text)
+    # An emulator module whose compute raises (an exception inside the timed loop).
+    (directory / "raising_emulator.py").write_text(
+        "import torch\n"
+        "def initialize(variant):\n"
+        "    return torch.nn.Identity()\n"
+        "def metadata(model):\n"
+        "    return '{}'\n"
+        "def compute(model, x, y):\n"
+        "    raise ArithmeticError('compute failed inside the model')\n"
+    )
     for emulator in (REPO / "models").glob("*.py"):  # the embedded path's Python modules
         shutil.copy(emulator, directory)
     return directory

@@ -1,0 +1,115 @@
+"""What a user sees when a run goes wrong: NaN outputs, failed checks and Python
+exceptions in the timed loop, missing inputs, and results files that are invalid.
+Every failed run exits non-zero; a run that failed its checks writes a complete,
+valid results file recording it, a run that failed otherwise writes none."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run
+from ftbench.results import ResultsError, load
+
+
+@pytest.mark.parametrize(
+    ("program", "args"),
+    [
+        ("benchmarker_large_stride_torch", ["nan_output.pt", 2, 4]),
+        (
+            "benchmarker_large_stride_forpy",
+            ["large_stride_emulator", 2, 4, "--torchscript", "nan_output.pt"],
+        ),
+        ("benchmarker_native_cpp", ["nan_output.pt", 2, "large_stride", "--n", 4]),
+    ],
+)
+def test_nan_outputs_fail_and_are_recorded_as_null(
+    build_dir: Path, model_dir: Path, tmp_path: Path, program: str, args: list
+) -> None:
+    """A model that returns NaN fails every iteration; JSON has no NaN, so the errors
+    are written as null, and the file still validates against the schema."""
+    results = tmp_path / "r.json"
+    out = run([build_dir / "bin" / program, model_dir, *args, "--json", results])
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "FAILED :: [check iteration 2" in out.stdout + out.stderr
+    correctness = load(results).data["correctness"]
+    assert correctness["passed"] is False and correctness["failed_iterations"] == 3
+    assert correctness["max_error_ratio"] is None and correctness["error_ratios"] == [None, None]
+    assert "NaN" not in results.read_text()
+
+
+def test_python_exception_inside_the_timed_loop(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    results = tmp_path / "r.json"
+    out = run(
+        [build_dir / "bin" / "benchmarker_large_stride_forpy", model_dir, "raising_emulator"]
+        + [2, 4, "--json", results]
+    )
+    assert out.returncode == 1
+    first, *rest = out.stderr.splitlines()
+    assert first.startswith("py_call: calling 'compute' of module 'raising_emulator' failed: ")
+    assert "ArithmeticError: compute failed inside the model" in first
+    assert "Traceback (most recent call last):" in rest
+    assert not results.exists()
+
+
+def test_missing_data_file_writes_no_results(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    results = tmp_path / "r.json"
+    out = run(
+        [build_dir / "bin" / "benchmarker_cgdrag_torch", model_dir, "cgdrag_cpu.pt", 1]
+        + ["--data", tmp_path / "none.nc", "--json", results]
+    )
+    assert out.returncode == 1 and out.stderr.count("\n") == 1
+    assert f"cgdrag_read: cannot open '{tmp_path / 'none.nc'}'" in out.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_quiet_prints_only_the_summary(build_dir: Path, model_dir: Path) -> None:
+    args = [model_dir, "large_stride_vectorized_cpu.pt", 3, 4]
+    quiet = run([build_dir / "bin" / "benchmarker_large_stride_torch", *args, "--quiet"])
+    loud = run([build_dir / "bin" / "benchmarker_large_stride_torch", *args])
+    assert quiet.returncode == loud.returncode == 0
+    assert "PASSED ::" not in quiet.stdout and loud.stdout.count("PASSED ::") == 4
+    assert "Timing summary" in quiet.stdout and "All 4 checks PASSED" in quiet.stdout
+
+
+@pytest.fixture
+def valid(build_dir: Path, model_dir: Path, tmp_path: Path) -> dict:
+    results = tmp_path / "valid.json"
+    out = run(
+        [build_dir / "bin" / "benchmarker_large_stride_torch", model_dir]
+        + ["large_stride_vectorized_cpu.pt", 2, 4, "--json", results, "--quiet"]
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(results.read_text())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.pop("correctness"), "field (top level): 'correctness' is a required property"),
+        (lambda d: d.update(threads="1"), "field threads: '1' is not of type 'integer'"),
+        (lambda d: d.update(schema_version=1), "field schema_version: 2 was expected"),
+        (lambda d: d["correctness"].pop("rtol"), "field correctness: 'rtol' is a required"),
+        (lambda d: d["phase_order"].append("reshape"), "phase_order names phases with no data"),
+    ],
+)
+def test_invalid_results_files_name_the_field(
+    valid: dict, tmp_path: Path, change: object, message: str
+) -> None:
+    change(valid)
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(valid))
+    with pytest.raises(ResultsError, match=f"^{path}: .*") as error:
+        load(path)
+    assert message in str(error.value)
+
+
+def test_unreadable_results_file(tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match="missing.json: cannot read: No such file"):
+        load(tmp_path / "missing.json")
