@@ -260,3 +260,44 @@ def test_embedded_exception_shows_traceback(build_dir: Path, model_dir: Path) ->
     first, *rest = out.stderr.splitlines()
     assert first.startswith("py_call: calling 'initialize' of module 'cgdrag_emulator' failed: ")
     assert "FileNotFoundError" in first and "Traceback (most recent call last):" in rest
+
+
+def test_checkpoint_hash_in_exports_and_inputs_and_is_current(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    """Exports and inputs name the checkpoint they were made from by its SHA-256, and
+    inputs are current only for that checkpoint (and this ftbench version)."""
+    from ftbench.export import file_sha256
+    from ftbench.inputs import is_current
+
+    checkpoint = model_dir / "wavenet_checkpoint.pt"
+    digest = file_sha256(checkpoint)
+    for name in ("cgdrag_cpu.pt", "cgdrag_traced_cpu.pt", "cgdrag_cpu.pt2"):
+        assert read_metadata(model_dir / name)["checkpoint_sha256"] == digest
+    data_file = model_dir / "data" / "cgdrag_t42.nc"
+    assert read_inputs(data_file)["checkpoint_sha256"] == digest
+    assert is_current(data_file, checkpoint) and is_current(data_file, checkpoint, threads=1)
+    assert not is_current(data_file, checkpoint, threads=2)  # made on 1 thread
+    other = tmp_path / "other.pt"
+    changed = wavenet.synthetic_checkpoint()
+    changed["means"] = changed["means"] + 1.0
+    wavenet.save_checkpoint(changed, other)
+    assert not is_current(data_file, other)
+    assert not is_current(tmp_path / "none.nc", checkpoint)
+
+
+def test_emulator_refuses_a_view_that_would_need_a_copy(model_dir: Path) -> None:
+    """compute_reshape_drag views its arrays as columns without copying; an array
+    whose layout would need a copy raises instead of silently copying."""
+    import sys
+
+    sys.path.insert(0, str(model_dir))
+    try:
+        import cgdrag_emulator
+    finally:
+        sys.path.remove(str(model_dir))
+    wind = np.zeros((4, 3, 40), order="C")  # C order: no (12, 40) Fortran-order view exists
+    with pytest.raises(ValueError, match="copy"):
+        cgdrag_emulator._columns(wind, 12)
+    fortran = np.asfortranarray(wind)
+    assert np.shares_memory(cgdrag_emulator._columns(fortran, 12).numpy(), fortran)

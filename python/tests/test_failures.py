@@ -113,3 +113,48 @@ def test_invalid_results_files_name_the_field(
 def test_unreadable_results_file(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="missing.json: cannot read: No such file"):
         load(tmp_path / "missing.json")
+
+
+def test_failed_suite_names_the_run_and_keeps_the_previous_results(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    from ftbench.suite import Run, SuiteError, run_suite
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "previous.json").write_text("{}")
+    runs = [
+        Run(
+            "ok",
+            "benchmarker_large_stride_torch",
+            ("{models}", "large_stride_vectorized_cpu.pt", "2", "4"),
+        ),
+        Run("broken", "benchmarker_large_stride_torch", ("{models}", "missing.pt", "2", "4")),
+    ]
+    with pytest.raises(SuiteError) as error:
+        run_suite(runs, build_dir, model_dir, raw, progress=False)
+    message = str(error.value)
+    assert message.startswith("broken: benchmarker_large_stride_torch exited with 1: ")
+    assert "missing.pt': no such file" in message and "raw.partial/broken.log" in message
+    assert [p.name for p in raw.iterdir()] == ["previous.json"]  # untouched
+
+
+def test_suite_records_threads_and_malloc_settings(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    from ftbench.suite import PINNED_MALLOC, PYTHON_BASELINE, Run, run_suite
+
+    runs = [
+        Run(
+            "direct",
+            "benchmarker_large_stride_torch",
+            ("{models}", "large_stride_vectorized_cpu.pt", "2", "4"),
+            threads=2,
+        ),
+        Run("python", PYTHON_BASELINE, ("large_stride", "2", "--n", "4"), threads=2),
+    ]
+    for path in run_suite(runs, build_dir, model_dir, tmp_path / "raw", progress=False):
+        data = load(path).data
+        variables = data["environment"]["variables"]
+        assert variables["OMP_NUM_THREADS"] == "2" and data["threads"] == 2
+        assert {k: variables[k] for k in PINNED_MALLOC} == PINNED_MALLOC
