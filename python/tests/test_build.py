@@ -23,7 +23,8 @@ def test_unknown_build_type_is_a_configure_error(build_dir: Path, tmp_path: Path
     assert out.returncode != 0
     message = " ".join(out.stderr.split())  # CMake wraps long messages
     assert (
-        "Unknown CMAKE_BUILD_TYPE 'Fast'; use one of: Debug, Release, RelWithDebInfo, " in message
+        "Unknown CMAKE_BUILD_TYPE 'Fast'; use one of: Debug, Release, RelWithDebInfo, Profile, "
+        in message
     )
 
 
