@@ -19,12 +19,17 @@ export FTB_BUILD_TYPE=${FTB_BUILD_TYPE:-Coverage}
 if [ "$FTB_BUILD_TYPE" = Coverage ]; then
   find "$FTB_BUILD_DIR" -name '*.gcda' -delete  # counts of this run only
 fi
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 status=0
-.venv/bin/python -m pytest python/tests --cov=ftbench --cov-branch --cov-report=term "$@" || status=$?
+.venv/bin/python -m pytest python/tests --cov=ftbench --cov-branch --cov-report=term "$@" \
+  | tee "$log" || status=$?
 if [ "$FTB_BUILD_TYPE" = Coverage ] && [ "$status" -eq 0 ]; then
   echo "Coverage of the Fortran, C and C++ code (gcovr; lines and branches):"
   .venv/bin/gcovr --root . --object-directory "$FTB_BUILD_DIR" \
     --filter 'fortran/' --filter 'native/' --exclude 'fortran/tests/' \
     --txt --print-summary --sort uncovered-percent
 fi
+# pytest's verdict again, as the last line: the coverage tables come after it.
+grep -E '^=* ?[0-9]+ (passed|failed).* in [0-9.]+s' "$log" | tail -1 || true
 exit "$status"

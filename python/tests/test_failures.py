@@ -158,3 +158,46 @@ def test_suite_records_threads_and_malloc_settings(
         variables = data["environment"]["variables"]
         assert variables["OMP_NUM_THREADS"] == "2" and data["threads"] == 2
         assert {k: variables[k] for k in PINNED_MALLOC} == PINNED_MALLOC
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["benchmarker_large_stride_forpy", "large_stride_emulator", 100000, 64],
+        ["benchmarker_large_stride_torch", "large_stride_vectorized_cpu.pt", 100000, 64],
+    ],
+)
+def test_ctrl_c_stops_the_program_and_leaves_no_results(
+    build_dir: Path, model_dir: Path, tmp_path: Path, args: list
+) -> None:
+    """SIGINT ends the program and no results file appears. The direct driver dies
+    of the signal itself. On the embedded path Python's default handler is in place
+    (measured: already when the driver's module is imported, although the layer
+    starts the interpreter without signal handlers): the signal becomes a KeyboardInterrupt
+    in the running Python call, and the driver stops there with exit 1 and the
+    traceback (docs/embedded-python.md)."""
+    import signal
+    import subprocess
+    import time
+
+    program, model, *rest = args
+    results = tmp_path / "r.json"
+    process = subprocess.Popen(
+        [str(build_dir / "bin" / program), str(model_dir), model, *map(str, rest)]
+        + ["--quiet", "--json", str(results)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3)  # well inside the loop (100,000 iterations take minutes)
+    assert process.poll() is None
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    if program.endswith("forpy"):
+        assert process.returncode == 1
+        first = stderr.splitlines()[0]
+        assert first.startswith("py_call: calling 'compute' of module 'large_stride_emulator'")
+        assert "KeyboardInterrupt" in stderr
+    else:
+        assert process.returncode == -signal.SIGINT
+    assert not results.exists()
