@@ -113,3 +113,30 @@ def test_repeats_are_resampled_as_whole_processes(template: dict, tmp_path: Path
     )
     assert pooled_only[1] - pooled_only[0] < rows[0].high - rows[0].low
     assert not pooled_only[0] < 1 < pooled_only[1]  # samples alone: a false "change"
+
+
+def test_threshold_decides_what_counts(template: dict, tmp_path: Path) -> None:
+    """A clear 8 % slowdown is a regression at the default 5 % threshold, and within
+    noise at a 10 % threshold; the single-process row is marked with `*`."""
+    rng = np.random.default_rng(5)
+    a = _with_samples(template, 1e-3 * (1 + 0.01 * rng.standard_normal(300)), tmp_path / "a.json")
+    b = _with_samples(
+        template, 1.08e-3 * (1 + 0.01 * rng.standard_normal(300)), tmp_path / "b.json"
+    )
+    (row,) = compare([load(a)], [load(b)])
+    assert row.verdict == "regression" and row.low > 1.05 and row.resampled == "samples"
+    (row,) = compare([load(a)], [load(b)], threshold=0.10)
+    assert row.verdict == "same"
+    out = tmp_path / "c.md"
+    assert main(["compare", str(a), str(b), "--threshold", "0.10", "--out", str(out)]) == 0
+    text = out.read_text()
+    assert "0 regression(s), 0 improvement(s)" in text and "] *" in text
+
+
+def test_failed_runs_are_left_out(template: dict, tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    a = _with_samples(template, 1e-3 * (1 + 0.01 * rng.standard_normal(100)), tmp_path / "a.json")
+    failed = copy.deepcopy(template)
+    failed["correctness"]["passed"] = False
+    b = _with_samples(failed, 5e-3 * (1 + 0.01 * rng.standard_normal(100)), tmp_path / "b.json")
+    assert compare([load(a)], [load(b)]) == []

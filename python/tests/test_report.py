@@ -259,3 +259,58 @@ def test_compile_runs_compile_cold() -> None:
     assert len(compiling) == 6  # three configurations x (embedded, native Python)
     assert run_environment(1, True, cold_compile=True).items() >= COLD_COMPILE.items()
     assert not COLD_COMPILE.keys() & run_environment(1, True).keys()
+
+
+def _sized(data: dict, n: int, factor: float, cv: float = 0.0) -> dict:
+    out = _variant(data, "direct", factor)
+    out["sizes"] = {"N": n}
+    if cv:
+        rng = np.random.default_rng(n)
+        seconds = np.array(out["phases"]["loop"]["seconds"])
+        out["phases"]["loop"]["seconds"] = (
+            (seconds * (1 + cv * rng.standard_normal(seconds.size))).clip(1e-9).tolist()
+        )
+    return out
+
+
+def test_fixed_cost_scaling_and_noise_sections(driver_results: Path, tmp_path: Path) -> None:
+    """The N = 4 runs make the fixed-cost section, three sizes of one path the scaling
+    section (fit recovered), and a run with a large CV the noisy-machine warning."""
+    base = json.loads(next(driver_results.glob("*vectorized*")).read_text())
+    median = float(np.median(base["phases"]["loop"]["seconds"]))
+    runs = {
+        "n4": _sized(base, 4, 1.0),
+        "n64": _sized(base, 64, 2.0),
+        "n256": _sized(base, 256, 5.0, cv=0.5),
+    }
+    for name, data in runs.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    text = write_report(load_all([tmp_path]), tmp_path / "out").read_text()
+    (row,) = table_after(text, "## Fixed cost per call")
+    assert row["path"] == "direct" and row["per call"] == fmt_seconds(median)
+    assert "## Scaling" in text and "### large_stride_vectorized (large_stride), 1 thread" in text
+    warning = next((line for line in text.splitlines() if "Noisy machine" in line), "")
+    assert warning.startswith("> ⚠ **Noisy machine**: ") and " of 3 configurations" in warning
+    noisy = table_after(text, "## large_stride_vectorized (large_stride), N=256, 1 thread")
+    assert noisy[0]["CV"].endswith("⚠")
+
+
+def test_profiles_section(driver_results: Path, tmp_path: Path) -> None:
+    """A profile directory as scripts/profile.sh writes it gives 'Where the time goes'
+    with the layer shares of its perf profile."""
+    from conftest import REPO
+
+    fixtures = REPO / "python" / "tests" / "fixtures"
+    profile = tmp_path / "profiles" / "large_stride_N4_direct"
+    profile.mkdir(parents=True)
+    result = next(driver_results.glob("*vectorized*"))
+    shutil.copy(result, profile / "result.json")
+    shutil.copy(fixtures / "gprof_large_stride_direct.txt", profile / "gprof.txt")
+    shutil.copy(fixtures / "perf_large_stride_direct.txt", profile / "perf.txt")
+    (profile / "run_seconds.txt").write_text("10.0\n")
+    text = write_report(load_all([result]), tmp_path / "out", tmp_path / "profiles").read_text()
+    (row,) = table_after(text, "## Where the time goes")
+    assert row["profile"] == "large_stride_N4_direct" and row["path"] == "direct"
+    shares = {k: float(row[k].split()[0]) for k in ("Fortran", "libtorch", "Python")}
+    assert shares["Python"] == 0.0 and shares["libtorch"] > 0
+    assert "### large_stride_N4_direct:" in text
