@@ -25,8 +25,9 @@ status=0
 .venv/bin/python -m pytest python/tests --cov=ftbench --cov-branch --cov-report=term "$@" \
   | tee "$log" || status=$?
 if [ "$FTB_BUILD_TYPE" = Coverage ] && [ "$status" -eq 0 ]; then
+  # --merge-lines: a line of a C++ template counts once, covered if any instance ran it.
   echo "Coverage of the Fortran, C and C++ code (gcovr; lines and branches):"
-  .venv/bin/gcovr --root . --object-directory "$FTB_BUILD_DIR" \
+  .venv/bin/gcovr --root . --object-directory "$FTB_BUILD_DIR" --merge-lines \
     --filter 'fortran/' --filter 'native/' --exclude 'fortran/tests/' \
     --txt --print-summary --sort uncovered-percent
 fi

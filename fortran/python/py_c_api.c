@@ -42,15 +42,18 @@ static void set_error(const char *format, ...) {
   last_error = text;
 }
 
-/* Copy a Python str into a new malloc'ed UTF-8 string ("" on failure). */
+/* Copy a Python str into a new malloc'ed UTF-8 string; characters UTF-8 cannot
+ * encode (lone surrogates) are written as \uXXXX escapes ("" on failure). */
 static char *utf8_copy(PyObject *text) {
-  const char *utf8 = text ? PyUnicode_AsUTF8(text) : NULL;
+  PyObject *bytes = text ? PyUnicode_AsEncodedString(text, "utf-8", "backslashreplace") : NULL;
+  const char *utf8 = bytes ? PyBytes_AsString(bytes) : NULL;
   if (!utf8) {
     PyErr_Clear();
     utf8 = "";
   }
   char *copy = malloc(strlen(utf8) + 1);
   if (copy) strcpy(copy, utf8);
+  Py_XDECREF(bytes);
   return copy;
 }
 

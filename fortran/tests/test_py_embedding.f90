@@ -13,6 +13,11 @@
 !>   memory        `iterations` calls with arrays and scalars: prints resident
 !>                 memory and Python's allocated blocks after 1/10 and all calls;
 !>   memory-forward  the same, calling a TorchScript model's forward each time;
+!>   stat-paths    every failure the Fortran modules report through stat/errmsg
+!>                 that the other cases do not reach (before py_initialize, null
+!>                 objects, conversions, too many arguments, a message that is not
+!>                 valid UTF-8), and py_version: prints "ok <label>: <errmsg>" per
+!>                 check, "python=<version>", then ALL PASSED;
 !>   exception, missing-module, missing-function, wrong-arg-count, bad-convert,
 !>   not-initialized, double-initialize
 !>                 one failing call: with "stat", prints "stat=<n>" then the errmsg;
@@ -44,6 +49,12 @@ program test_py_embedding
   if (case_name == "not-initialized") then
     call failing_import("embed_probe")
     call finish_error_case()
+  end if
+
+  if (case_name == "stat-paths") then
+    call stat_paths()
+    print '(a)', "ALL PASSED"
+    stop
   end if
 
   call py_initialize()
@@ -296,6 +307,120 @@ contains
     end do
     if (abs(y(1, 1) - 2 * x(1, 1)) > 0) call fail(function // " did not write y")
   end subroutine memory
+
+  !> Check that the last call failed with a message containing `expected`; print it.
+  subroutine expect_failure(label, expected)
+    character(len=*), intent(in) :: label, expected
+    if (stat == 0) call fail(label // ": stat is 0")
+    if (index(message, expected) == 0) call fail(label // ": '" // trim(message) // "' lacks '" // &
+                                                 expected // "'")
+    print '(a)', "ok " // label // ": " // trim(message)
+    stat = 0
+    message = ""
+  end subroutine expect_failure
+
+  subroutine stat_paths()
+    type(py_object) :: object, empty, value, args(17)
+    integer(c_int32_t) :: i4
+    integer(int64) :: i8
+    real(real64) :: r8
+    character(len=:), allocatable :: text
+    real(c_float), target :: r4(2)
+    integer :: i
+    ! Before py_initialize: every entry point refuses, naming py_initialize.
+    call py_finalize(stat, message)
+    call expect_failure("finalize-before-initialize", "not initialised")
+    call py_object_from(object, 1_c_int32_t, stat, message)
+    call expect_failure("from-int32", "call py_initialize first")
+    call py_object_from(object, 1_int64, stat, message)
+    call expect_failure("from-int64", "call py_initialize first")
+    call py_object_from(object, 1.5_c_float, stat, message)
+    call expect_failure("from-real32", "call py_initialize first")
+    call py_object_from(object, 1.5_real64, stat, message)
+    call expect_failure("from-real64", "call py_initialize first")
+    call py_object_from(object, "text", stat, message)
+    call expect_failure("from-string", "call py_initialize first")
+    call py_object_from(object, .true., stat, message)
+    call expect_failure("from-logical", "call py_initialize first")
+    call py_array_from(object, r4, stat, message)
+    call expect_failure("array-from", "call py_initialize first")
+    call py_path_append(probe_dir, stat, message)
+    call expect_failure("path-append", "call py_initialize first")
+    ! An interpreter given by argument overrides the environment and the build default.
+    call py_initialize("/nowhere/bin/python", stat, message)
+    call expect_failure("initialize-given-interpreter", "'/nowhere/bin/python' not found")
+
+    call py_initialize()
+    call py_path_append(probe_dir)
+    call py_import(probe, "embed_probe")
+    print '(a)', "python=" // py_version()
+    ! Null (never created, or destroyed) objects.
+    call py_call(empty, "anything", stat=stat, errmsg=message)
+    call expect_failure("call-null-object", "of a null object (not created, or destroyed)")
+    call py_getattr(empty, "anything", value, stat, message)
+    call expect_failure("getattr-null-object", "of a null object (not created, or destroyed)")
+    call py_getattr(probe, "no_such_attribute", value, stat, message)
+    call expect_failure("getattr-missing", "cannot get attribute 'no_such_attribute' of module")
+    call py_call(probe, "add", [empty, empty], stat=stat, errmsg=message)
+    call expect_failure("call-null-argument", "argument 1 is a null object")
+    call py_object_to(empty, i8, stat, message)
+    call expect_failure("to-int-null", "cannot convert a null object to an integer")
+    call py_object_to(empty, r8, stat, message)
+    call expect_failure("to-real-null", "cannot convert a null object to a real")
+    call py_object_to(empty, text, stat, message)
+    call expect_failure("to-string-null", "cannot convert a null object to a string")
+    ! More arguments than py_call passes.
+    do i = 1, size(args)
+      call py_object_from(args(i), i)
+    end do
+    call py_call(probe, "count", args, stat=stat, errmsg=message)
+    call expect_failure("call-17-arguments", "more than 16 arguments")
+    call py_call(probe, "count", args(1:16), value)
+    call py_object_to(value, i8)
+    call py_object_destroy(value)
+    if (i8 /= 16) call fail("count of 16 arguments")
+    ! A call whose result is not wanted: released inside py_call.
+    call py_call(probe, "count", args(1:2))
+    do i = 1, size(args)
+      call py_object_destroy(args(i))
+    end do
+    ! Conversions that Python refuses.
+    call py_object_from(object, "not a number")
+    call py_object_to(object, r8, stat, message)
+    call expect_failure("to-real-of-str", "cannot convert object of type 'str' to a real")
+    call py_object_destroy(object)
+    call py_call(probe, "unprintable", result=object)
+    call py_object_to(object, text, stat, message)
+    call expect_failure("to-string-raises", "RuntimeError: no text")
+    call py_object_destroy(object)
+    ! int32: in range, and out of range.
+    call py_object_from(object, -7_c_int32_t)
+    call py_object_to(object, i4)
+    if (i4 /= -7) call fail("int32 round trip")
+    call py_object_destroy(object)
+    call py_object_from(object, 2_int64**40)
+    call py_object_to(object, i4, stat, message)
+    call expect_failure("to-int32-out-of-range", "Python int out of the int32 range")
+    call py_object_destroy(object)
+    call py_object_from(object, "seven")
+    call py_object_to(object, i4, stat, message)
+    call expect_failure("to-int32-of-str", "cannot convert object of type 'str' to an integer")
+    call py_object_destroy(object)
+    ! real32 scalars are passed as Python floats.
+    call py_object_from(object, 1.5_c_float)
+    call py_object_to(object, r8)
+    if (abs(r8 - 1.5_real64) > 0) call fail("real32 round trip")
+    call py_object_destroy(object)
+    ! An exception whose message is not valid UTF-8 (a lone surrogate) keeps its text.
+    call py_call(probe, "fail_surrogate", stat=stat, errmsg=message)
+    call expect_failure("exception-not-utf8", "ValueError: byte \udcff")
+    ! Destroying twice, and finalising twice.
+    call py_object_destroy(probe)
+    call py_object_destroy(probe)
+    call py_finalize()
+    call py_finalize(stat, message)
+    call expect_failure("finalize-twice", "not initialised")
+  end subroutine stat_paths
 
   subroutine failing_import(name)
     character(len=*), intent(in) :: name

@@ -40,6 +40,7 @@ program test_torch_tensor
   ! A strided section: every other row of columns 3..8, still no copy.
   call torch_tensor_from_array(t, big(2:6:2, 3:8))
   call verify_section(t)
+  call not_created()
   print '(a)', "ALL PASSED"
 
 contains
@@ -76,6 +77,24 @@ contains
     if (any(strides /= [2, 6])) call fail("section", "strides differ from [2, 6]")
     call torch_tensor_delete(tensor)
   end subroutine verify_section
+
+  !> A tensor that was never created (or was deleted): inspecting it fails through
+  !> stat/errmsg; deleting it again does nothing. Prints "error <label>: <errmsg>".
+  subroutine not_created()
+    type(torch_tensor) :: never
+    type(c_ptr) :: data
+    integer(c_int64_t), allocatable :: sizes(:), strides(:)
+    integer :: stat
+    character(len=256) :: message
+    data = torch_tensor_data_ptr(never, stat, message)
+    if (stat == 0) call fail("data_ptr of a tensor never created", "stat is 0")
+    print '(a)', "error data_ptr: " // trim(message)
+    call torch_tensor_layout(never, sizes, strides, stat, message)
+    if (stat == 0 .or. size(sizes) /= 0) call fail("layout of a tensor never created", "stat is 0")
+    print '(a)', "error layout: " // trim(message)
+    call torch_tensor_delete(never, stat)
+    if (stat /= 0) call fail("deleting a tensor never created", "stat is not 0")
+  end subroutine not_created
 
   subroutine report(label, tensor, address, sizes, strides)
     character(len=*), intent(in) :: label

@@ -23,6 +23,43 @@ def test_tensor_wraps_array_without_copy(build_dir: Path) -> None:
     for label, data_ptr, address in pointers:
         assert data_ptr == address, f"{label}: tensor data {data_ptr} is not the array {address}"
     assert "real32 rank 2 strides=1,3" in out.stdout  # column-major (3, 5)
+    # A tensor never created: inspecting it fails with a message, deleting it is a no-op.
+    null = "tensor is a null tensor (not created, or already deleted)"
+    assert f"error data_ptr: torch_tensor_data_ptr: cannot read tensor data pointer: {null}" in (
+        out.stdout
+    )
+    assert f"error layout: torch_tensor_layout: cannot read tensor layout: {null}" in out.stdout
+    assert out.stdout.rstrip().endswith("ALL PASSED")
+
+
+C_ABI_CASES = (
+    "torch-stride-not-whole",
+    "torch-unsupported-type",
+    "torch-null-base",
+    "torch-null-descriptor",
+    "torch-null-output-handle",
+    "torch-data-ptr-null-tensor",
+    "torch-layout-rank-above-max",
+    "torch-unknown-device",
+    "torch-bad-device-index",
+    "py-not-initialised",
+    "py-finalize-not-initialised",
+    "py-unsupported-type",
+    "py-null-base",
+    "py-null-descriptor",
+    "py-call-without-result",
+)
+
+
+def test_c_abi_guards_fortran_cannot_reach(build_dir: Path) -> None:
+    """Both C shims refuse, with a message, the descriptors and handles that only a
+    caller outside Fortran can pass: a stride that is not whole elements, an int8
+    array, a null array, null handles, an unknown device (test_c_abi.c states each
+    expected message)."""
+    out = run([build_dir / "tests" / "test_c_abi"])
+    assert out.returncode == 0, out.stdout + out.stderr
+    passed = re.findall(r"^ok ([\w-]+): ", out.stdout, re.M)
+    assert passed == list(C_ABI_CASES)
     assert out.stdout.rstrip().endswith("ALL PASSED")
 
 

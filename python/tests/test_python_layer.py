@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import platform
 import re
 import textwrap
+import venv
 from pathlib import Path
 
 import pytest
@@ -78,6 +80,23 @@ def _inner(level: int) -> None:
 
 def fail_deep(level: int) -> None:
     _inner(level + 1)
+
+
+def count(*args: object) -> int:
+    return len(args)
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+
+def unprintable() -> Unprintable:
+    return Unprintable()
+
+
+def fail_surrogate() -> None:
+    raise ValueError("byte \\udcff")
 '''
 
 
@@ -143,6 +162,67 @@ def test_interpreter_override_by_environment(build_dir: Path, probe_dir: Path) -
         "py_initialize: Python interpreter '/nowhere/python' not found or not executable "
         "(set FTB_PYTHON_EXECUTABLE to a venv's bin/python, or run scripts/setup.sh)"
     )
+
+
+STAT_PATHS = [
+    "finalize-before-initialize",
+    "from-int32",
+    "from-int64",
+    "from-real32",
+    "from-real64",
+    "from-string",
+    "from-logical",
+    "array-from",
+    "path-append",
+    "initialize-given-interpreter",
+    "call-null-object",
+    "getattr-null-object",
+    "getattr-missing",
+    "call-null-argument",
+    "to-int-null",
+    "to-real-null",
+    "to-string-null",
+    "call-17-arguments",
+    "to-real-of-str",
+    "to-string-raises",
+    "to-int32-out-of-range",
+    "to-int32-of-str",
+    "exception-not-utf8",
+    "finalize-twice",
+]
+
+
+def test_every_stat_path_and_py_version(build_dir: Path, probe_dir: Path) -> None:
+    """Each failure the Fortran modules can report (before py_initialize, null objects,
+    refused conversions, 17 arguments, an exception message that is not valid UTF-8)
+    comes back through stat/errmsg with its message (test_py_embedding.f90 states each
+    expected text); py_version is the embedded interpreter's version, this venv's."""
+    out = embed(build_dir, "stat-paths", probe_dir)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert re.findall(r"^ok ([\w-]+): ", out.stdout, re.M) == STAT_PATHS
+    assert f"python={platform.python_version()}" in out.stdout.splitlines()
+    assert out.stdout.rstrip().endswith("ALL PASSED")
+
+
+def test_interpreter_without_numpy_is_one_clear_error(
+    build_dir: Path, probe_dir: Path, tmp_path: Path
+) -> None:
+    """An interpreter whose environment lacks NumPy (a bare venv) stops py_initialize
+    with one message naming NumPy, never a crash."""
+    bare = tmp_path / "bare"
+    venv.create(bare, with_pip=False)
+    out = embed(
+        build_dir, "venv", probe_dir, env={"FTB_PYTHON_EXECUTABLE": str(bare / "bin/python")}
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    first = out.stderr.splitlines()[0]
+    assert (
+        first.startswith(
+            "py_initialize: cannot load NumPy's C API (is numpy installed in the venv?): "
+        )
+        and "ModuleNotFoundError: No module named 'numpy'" in first
+    ), out.stderr
+    assert "Segmentation" not in out.stderr
 
 
 # case -> (failing procedure, first line must contain, later lines must contain)
