@@ -20,7 +20,31 @@ from ftbench.export import export_all, set_package_metadata
 from ftbench.inputs import write_inputs
 from ftbench.models import wavenet
 
-REPO = Path(__file__).resolve().parents[2]
+# The repository root: the nearest parent holding the top CMakeLists.txt (tests also run from
+# copies of python/, such as mutmut's python/mutants/).
+REPO = next(p for p in Path(__file__).resolve().parents if (p / "CMakeLists.txt").is_file())
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the CMake build or the exported models as ``build``;
+    the others are fast, in-process tests of ftbench (``-m "not build"``, as the
+    mutation run scripts/mutation.sh uses)."""
+    for item in items:
+        if {"build_dir", "model_dir"} & set(item.fixturenames):
+            item.add_marker(pytest.mark.build)
+
+
+@pytest.fixture(scope="session")
+def native_results(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A real results document, quick to make without the build: the native Python
+    baseline of large_stride (N = 4, 3 iterations, eager model)."""
+    from ftbench.cli import main
+    from ftbench.results import load
+
+    path = tmp_path_factory.mktemp("native") / "r.json"
+    args = ["native", "large_stride", "3", "--n", "4", "--mode", "eager", "--quiet"]
+    assert main([*args, "--json", str(path)]) == 0
+    return load(path).data
 
 
 @pytest.fixture(scope="session")

@@ -301,3 +301,22 @@ def test_emulator_refuses_a_view_that_would_need_a_copy(model_dir: Path) -> None
         cgdrag_emulator._columns(wind, 12)
     fortran = np.asfortranarray(wind)
     assert np.shares_memory(cgdrag_emulator._columns(fortran, 12).numpy(), fortran)
+
+
+def test_embedded_columns_view_never_copies(model_dir: Path) -> None:
+    """The embedded module's (num_col, k) view of a (nlon, nlat, k) field is the field's
+    own memory when it is Fortran-ordered, and a C-ordered field is refused
+    (np.reshape(copy=False) raises) rather than silently copied."""
+    import sys
+
+    sys.path.insert(0, str(model_dir))
+    try:
+        import cgdrag_emulator as emulator
+    finally:
+        sys.path.remove(str(model_dir))
+    field = np.asfortranarray(np.random.default_rng(0).random((4, 3, 5)))
+    view = emulator._columns(field, 12)
+    assert view.data_ptr() == field.ctypes.data and tuple(view.shape) == (12, 5)
+    assert view[5, 2].item() == field[1, 1, 2]  # column 5 is (lon 2, lat 2), Fortran order
+    with pytest.raises(ValueError, match="copy"):
+        emulator._columns(np.ascontiguousarray(field), 12)

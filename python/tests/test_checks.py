@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import warnings
 from pathlib import Path
 
 import netCDF4
@@ -104,6 +105,73 @@ def test_generated_fortran_and_c_tolerances_are_the_json_ones(build_dir: Path) -
 def test_unknown_benchmark_names_the_known_ones() -> None:
     with pytest.raises(ValueError, match="no tolerance for benchmark 'resnet'.*cgdrag"):
         checks.tolerance("resnet")
+
+
+def test_unit_roundoff_and_the_tolerances_values() -> None:
+    assert checks.unit_roundoff("float64") == 2.0**-53
+    assert checks.unit_roundoff("float32") == 2.0**-24
+    cgdrag = checks.tolerance("cgdrag")
+    assert (cgdrag.dtype, cgdrag.rounding_units, cgdrag.rtol) == ("float64", 1418, 1418 * 2.0**-53)
+    with pytest.raises(ValueError, match=r"'description' in checks.json \(cgdrag, large_stride"):
+        checks.tolerance("description")  # the file's comment, not a benchmark
+
+
+def test_atol_is_a_fraction_of_the_largest_magnitude() -> None:
+    t = checks.tolerance("large_stride")
+    assert t.atol(np.array([[1.0, -8.0], [2.0, 4.0]])) == 8.0 * t.atol_fraction
+    assert t.atol(np.array([])) == 0.0
+
+
+def test_rule_on_empty_arrays_and_without_floating_point_warnings() -> None:
+    assert checks.compare(np.zeros((0, 3)), np.zeros((0, 3)), 0.0, 0.0) == (0.0, 0.0)
+    actual = np.array([np.inf, 1e308, 1.0, 0.0, np.nan])
+    expected = np.array([np.inf, -1e308, 2.0, 0.0, 1.0])  # inf - inf, overflow, x / 0, 0 / 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert checks.compare(actual, expected, 0.0, 0.0) == (np.inf, np.inf)
+        assert checks.compare(actual[:1], expected[:1], 0.0, 0.0) == (0.0, 0.0)  # same infinity
+
+
+def test_rule_compares_in_float64_whatever_the_input_dtype() -> None:
+    """int8 127 against -128 differs by 255, not by the wrapped-around 1."""
+    ratio, difference = checks.compare(np.int8([127]), np.int8([-128]), 0.0, 1.0)
+    assert (ratio, difference) == (255.0, 255.0)
+    ratio, difference = checks.compare(np.array([np.nan, 1.0]), np.array([1.0, 1.5]), 0.0, 1.0)
+    assert ratio == difference == np.inf  # a NaN anywhere wins, not the finite maximum
+
+
+def test_cpu_model_from_proc_cpuinfo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: X\nmodel name\t: Some CPU @ 2.0GHz: v2 \n")
+    real_open = open
+
+    def fake_open(path: str, *args: object, **kwargs: object):  # noqa: ANN202
+        assert path == "/proc/cpuinfo"
+        return real_open(info, *args, **kwargs)
+
+    monkeypatch.setattr(checks, "open", fake_open, raising=False)
+    assert checks.cpu_model() == "Some CPU @ 2.0GHz: v2"
+    info.write_text("processor\t: 0\n")
+    assert checks.cpu_model() == "unknown"
+    info.unlink()
+    assert checks.cpu_model() == "unknown"
+
+
+def test_rounding_conditions_name_what_rounding_depends_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shown = "  - Build settings: BLAS_INFO=mkl,BUILD_TYPE=Release, LAPACK_INFO=mkl\n"
+    monkeypatch.setattr(torch.__config__, "show", lambda: shown)
+    conditions = checks.rounding_conditions()
+    assert conditions == {
+        "cpu_model": checks.cpu_model(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "blas": "mkl",
+        "torch_version": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
+    monkeypatch.setattr(torch.__config__, "show", lambda: "no BLAS here")
+    assert checks.rounding_conditions()["blas"] == "unknown"
 
 
 # --- the check on honest runs and on planted faults ----------------------------------

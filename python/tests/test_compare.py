@@ -9,33 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ftbench import compare as compare_module
 from ftbench.cli import REGRESSION_EXIT_CODE, main
-from ftbench.compare import compare, ratio_interval
-from ftbench.results import load, load_all
-
-
-@pytest.fixture(scope="module")
-def template(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """A real results document (native Python baseline, quick to make)."""
-    path = tmp_path_factory.mktemp("template") / "r.json"
-    assert (
-        main(
-            [
-                "native",
-                "large_stride",
-                "3",
-                "--n",
-                "4",
-                "--models",
-                str(model_dir),
-                "--json",
-                str(path),
-                "--quiet",
-            ]
-        )
-        == 0
-    )
-    return load(path).data
+from ftbench.compare import (
+    Comparison,
+    _key,
+    compare,
+    markdown,
+    process_ratio_interval,
+    ratio_interval,
+)
+from ftbench.results import Result, load, load_all, merge_repeats
 
 
 def _with_samples(template: dict, samples: np.ndarray, path: Path) -> Path:
@@ -46,14 +30,14 @@ def _with_samples(template: dict, samples: np.ndarray, path: Path) -> Path:
     return path
 
 
-def test_twenty_percent_slowdown_is_a_regression(template: dict, tmp_path: Path) -> None:
+def test_twenty_percent_slowdown_is_a_regression(native_results: dict, tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     a = 1e-3 * (1 + 0.03 * rng.standard_normal(200))
     b = 1.2e-3 * (1 + 0.03 * rng.standard_normal(200))
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    _with_samples(template, a, tmp_path / "a" / "r.json")
-    _with_samples(template, b, tmp_path / "b" / "r.json")
+    _with_samples(native_results, a, tmp_path / "a" / "r.json")
+    _with_samples(native_results, b, tmp_path / "b" / "r.json")
     out = tmp_path / "compare.md"
     code = main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(out)])
     assert code == REGRESSION_EXIT_CODE
@@ -68,10 +52,14 @@ def test_twenty_percent_slowdown_is_a_regression(template: dict, tmp_path: Path)
     assert row.verdict == "improvement" and row.high < 1
 
 
-def test_same_distribution_is_not_flagged(template: dict, tmp_path: Path) -> None:
+def test_same_distribution_is_not_flagged(native_results: dict, tmp_path: Path) -> None:
     rng = np.random.default_rng(2)
-    a = _with_samples(template, 1e-3 * (1 + 0.1 * rng.standard_normal(100)), tmp_path / "a.json")
-    b = _with_samples(template, 1e-3 * (1 + 0.1 * rng.standard_normal(100)), tmp_path / "b.json")
+    a = _with_samples(
+        native_results, 1e-3 * (1 + 0.1 * rng.standard_normal(100)), tmp_path / "a.json"
+    )
+    b = _with_samples(
+        native_results, 1e-3 * (1 + 0.1 * rng.standard_normal(100)), tmp_path / "b.json"
+    )
     rows = compare([load(a)], [load(b)])
     assert len(rows) == 1 and rows[0].verdict == "same"
     assert rows[0].low < 1 < rows[0].high
@@ -84,17 +72,17 @@ def test_interval_contains_the_true_ratio() -> None:
 
 
 def test_unmatched_runs_are_an_error(
-    template: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    native_results: dict, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    other = copy.deepcopy(template)
-    other["threads"] = template["threads"] + 1
-    (tmp_path / "a.json").write_text(json.dumps(template))
+    other = copy.deepcopy(native_results)
+    other["threads"] = native_results["threads"] + 1
+    (tmp_path / "a.json").write_text(json.dumps(native_results))
     (tmp_path / "b.json").write_text(json.dumps(other))
     assert main(["compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 1
     assert "no run appears in both sets" in capsys.readouterr().err
 
 
-def test_repeats_are_resampled_as_whole_processes(template: dict, tmp_path: Path) -> None:
+def test_repeats_are_resampled_as_whole_processes(native_results: dict, tmp_path: Path) -> None:
     """Two sets of the same program whose processes differ by up to 1.6x: resampling
     samples alone would flag a change; resampling whole processes does not."""
     rng = np.random.default_rng(4)
@@ -103,7 +91,7 @@ def test_repeats_are_resampled_as_whole_processes(template: dict, tmp_path: Path
     for side, levels in (("a", (1.0, 1.6, 1.1)), ("b", (1.25, 1.0, 1.5))):
         for k, level in enumerate(levels, 1):
             samples = 1e-3 * level * (1 + 0.02 * rng.standard_normal(100))
-            _with_samples(template, samples, tmp_path / side / f"r_r{k}.json")
+            _with_samples(native_results, samples, tmp_path / side / f"r_r{k}.json")
     rows = compare(load_all([tmp_path / "a"]), load_all([tmp_path / "b"]))
     assert len(rows) == 1 and rows[0].resampled == "processes"
     assert rows[0].verdict == "same" and rows[0].low < 1 < rows[0].high
@@ -115,13 +103,15 @@ def test_repeats_are_resampled_as_whole_processes(template: dict, tmp_path: Path
     assert not pooled_only[0] < 1 < pooled_only[1]  # samples alone: a false "change"
 
 
-def test_threshold_decides_what_counts(template: dict, tmp_path: Path) -> None:
+def test_threshold_decides_what_counts(native_results: dict, tmp_path: Path) -> None:
     """A clear 8 % slowdown is a regression at the default 5 % threshold, and within
     noise at a 10 % threshold; the single-process row is marked with `*`."""
     rng = np.random.default_rng(5)
-    a = _with_samples(template, 1e-3 * (1 + 0.01 * rng.standard_normal(300)), tmp_path / "a.json")
+    a = _with_samples(
+        native_results, 1e-3 * (1 + 0.01 * rng.standard_normal(300)), tmp_path / "a.json"
+    )
     b = _with_samples(
-        template, 1.08e-3 * (1 + 0.01 * rng.standard_normal(300)), tmp_path / "b.json"
+        native_results, 1.08e-3 * (1 + 0.01 * rng.standard_normal(300)), tmp_path / "b.json"
     )
     (row,) = compare([load(a)], [load(b)])
     assert row.verdict == "regression" and row.low > 1.05 and row.resampled == "samples"
@@ -133,10 +123,168 @@ def test_threshold_decides_what_counts(template: dict, tmp_path: Path) -> None:
     assert "0 regression(s), 0 improvement(s)" in text and "] *" in text
 
 
-def test_failed_runs_are_left_out(template: dict, tmp_path: Path) -> None:
+def test_failed_runs_are_left_out(native_results: dict, tmp_path: Path) -> None:
     rng = np.random.default_rng(6)
-    a = _with_samples(template, 1e-3 * (1 + 0.01 * rng.standard_normal(100)), tmp_path / "a.json")
-    failed = copy.deepcopy(template)
+    a = _with_samples(
+        native_results, 1e-3 * (1 + 0.01 * rng.standard_normal(100)), tmp_path / "a.json"
+    )
+    failed = copy.deepcopy(native_results)
     failed["correctness"]["passed"] = False
     b = _with_samples(failed, 5e-3 * (1 + 0.01 * rng.standard_normal(100)), tmp_path / "b.json")
     assert compare([load(a)], [load(b)]) == []
+
+
+# --- the pieces, one by one -------------------------------------------------------
+
+
+def _result(template: dict, processes: list[list[float]], **changes: object) -> Result:
+    """A merged result of ``template`` over ``processes`` (each a list of loop samples)."""
+    runs = []
+    for samples in processes:
+        data = copy.deepcopy(template)
+        data["ntimes"] = len(samples)
+        data["phases"]["loop"]["seconds"] = samples
+        data.update(changes)
+        runs.append(Result(Path("r.json"), data))
+    (merged,) = merge_repeats(runs)
+    return merged
+
+
+def test_run_key_names_everything_that_identifies_a_run(native_results: dict) -> None:
+    result = Result(Path("r.json"), {**native_results, "model_file": "/x/y/model_cpu.pt"})
+    threads = native_results["threads"]
+    assert _key(result) == (
+        "large_stride",
+        "large_stride_vectorized",
+        "N=4",
+        f"{threads} thread(s)",
+        "float32",
+        "native-python-eager (inference_mode)",
+        "model_cpu.pt",
+    )
+    assert _key(Result(Path("r.json"), native_results))[-1] == "ftbench.models (large_stride)"
+
+
+def test_ratio_interval_of_a_single_sample_is_the_ratio() -> None:
+    assert ratio_interval(np.array([2.0]), np.array([3.0, 5.0, 4.0])) == (2.0, 2.0)
+    assert ratio_interval(np.array([2.0, 4.0, 6.0]), np.array([6.0])) == (1.5, 1.5)
+
+
+def test_ratio_interval_is_a_reproducible_bootstrap_of_the_median_ratio() -> None:
+    rng = np.random.default_rng(7)
+    a, b = rng.normal(1.0, 0.1, 40), rng.normal(2.0, 0.2, 25)  # unequal sizes, unpaired
+    low, high = ratio_interval(a, b)
+    assert (low, high) == ratio_interval(a, b)  # fixed seed
+    ratio = np.median(b) / np.median(a)
+    assert low < ratio < high and 1.6 < low and high < 2.4
+    narrow = ratio_interval(a, b, confidence=0.5)
+    assert low < narrow[0] < ratio < narrow[1] < high
+    # Each side's spread counts: B's alone makes a wide interval.
+    spread = ratio_interval(1 + 1e-9 * rng.random(50), rng.normal(2.0, 0.5, 50))
+    assert spread[1] - spread[0] > 0.2
+    two = ratio_interval(np.array([1.0, 1.2]), np.array([2.0, 2.2]))  # the smallest bootstrapped
+    assert two[0] < two[1]
+
+
+def test_process_interval_resamples_whole_processes() -> None:
+    rng = np.random.default_rng(8)
+    a = [rng.normal(level, 0.01, 30) for level in (1.0, 1.3, 1.1)]
+    b = [rng.normal(level, 0.01, 20) for level in (2.0, 2.4)]
+    low, high = process_ratio_interval(a, b)
+    assert (low, high) == process_ratio_interval(a, b)  # fixed seed
+    pooled = np.median(np.concatenate(b)) / np.median(np.concatenate(a))
+    assert low <= pooled <= high
+    # The extremes are whole processes against whole processes.
+    assert low == pytest.approx(2.0 / 1.3, rel=0.02) and high == pytest.approx(2.4 / 1.0, rel=0.02)
+    narrow = process_ratio_interval(a, b, confidence=0.5)
+    assert low < narrow[0] <= narrow[1] < high
+
+
+@pytest.mark.parametrize(
+    ("processes_a", "processes_b", "resampled"),
+    [(2, 2, "processes"), (3, 2, "processes"), (2, 1, "samples"), (1, 2, "samples")],
+)
+def test_processes_are_resampled_only_when_both_sides_have_several(
+    native_results: dict, processes_a: int, processes_b: int, resampled: str
+) -> None:
+    rng = np.random.default_rng(9)
+
+    def side(n: int) -> list[Result]:  # n processes, not merged yet
+        runs = []
+        for _ in range(n):
+            data = copy.deepcopy(native_results)
+            data["phases"]["loop"]["seconds"] = list(1 + 0.01 * rng.random(10))
+            runs.append(Result(Path("r.json"), data))
+        return runs
+
+    (row,) = compare(side(processes_a), side(processes_b))
+    assert row.resampled == resampled
+
+
+def test_compare_row_values(native_results: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    a = _result(native_results, [[1.0, 2.0, 4.0]])
+    b = _result(native_results, [[3.0, 5.0, 9.0]])
+    monkeypatch.setattr(compare_module, "ratio_interval", lambda x, y: (2.4, 2.6))
+    (row,) = compare([a], [b])
+    assert (row.median_a, row.median_b, row.ratio) == (2.0, 5.0, 2.5)
+    assert (row.low, row.high, row.verdict, row.resampled) == (2.4, 2.6, "regression", "samples")
+    assert row.key == _key(a)
+
+
+@pytest.mark.parametrize(
+    ("interval", "verdict"),
+    [
+        ((1.05, 1.2), "same"),  # touching 1 + threshold is not beyond it
+        ((1.0500001, 1.2), "regression"),
+        ((0.8, 0.95), "same"),
+        ((0.8, 0.9499999), "improvement"),
+        ((0.9, 1.1), "same"),
+    ],
+)
+def test_verdict_needs_the_whole_interval_beyond_the_threshold(
+    native_results: dict, monkeypatch: pytest.MonkeyPatch, interval: tuple, verdict: str
+) -> None:
+    monkeypatch.setattr(compare_module, "ratio_interval", lambda x, y: interval)
+    run = _result(native_results, [[1.0, 1.1]])
+    (row,) = compare([run], [run], threshold=0.05)
+    assert row.verdict == verdict
+
+
+def test_compare_only_runs_in_both_sets_in_key_order(native_results: dict) -> None:
+    def run(threads: int) -> Result:
+        return _result(native_results, [[1.0, 1.1, 1.2]], threads=threads)
+
+    rows = compare([run(4), run(1), run(2)], [run(2), run(3), run(4)])
+    assert [row.key[3] for row in rows] == ["2 thread(s)", "4 thread(s)"]
+
+
+def test_markdown_table(native_results: dict) -> None:
+    key = ("cgdrag", "cgdrag_wavenet2", "ncol=8192", "1 thread(s)", "float64", "direct", "m.pt")
+    rows = [
+        Comparison(key, 0.25, 0.3, 1.2, 1.15, 1.25, "regression", "processes"),
+        Comparison((*key[:5], "embedded-python", "m.py"), 1e-3, 9e-4, 0.9, 0.85, 0.95,
+                   "improvement", "samples"),
+        Comparison((*key[:5], "native-cpp", "m.pt"), 2e-6, 2e-6, 1.0, 0.99, 1.01, "same",
+                   "processes"),
+    ]  # fmt: skip
+    assert markdown(rows, 0.05) == (
+        "3 runs in both sets; threshold 5 %: 1 regression(s), 1 improvement(s).\n"
+        "\n"
+        "| benchmark   | model           | sizes     | threads     | path            "
+        "| model file   | median A   | median B   | B / A   | 95 % CI          | verdict        |\n"
+        "|-------------|-----------------|-----------|-------------|-----------------"
+        "|--------------|------------|------------|---------|------------------|----------------|\n"
+        "| cgdrag      | cgdrag_wavenet2 | ncol=8192 | 1 thread(s) | direct          "
+        "| `m.pt`       | 250.000 ms | 300.000 ms | 1.200   | [1.150, 1.250]   | **regression** |\n"
+        "| cgdrag      | cgdrag_wavenet2 | ncol=8192 | 1 thread(s) | embedded-python "
+        "| `m.py`       | 1.000 ms   | 900.000 µs | 0.900   | [0.850, 0.950] * | improvement    |\n"
+        "| cgdrag      | cgdrag_wavenet2 | ncol=8192 | 1 thread(s) | native-cpp      "
+        "| `m.pt`       | 2.000 µs   | 2.000 µs   | 1.000   | [0.990, 1.010]   |                |\n"
+        "\n"
+        "\\* 1 row(s) with one process on a side: the interval covers the noise of the sample"
+        "s only, not the variation between processes (up to 2x on a shared machine); rerun "
+        "with `ftbench suite --repeat 3` before trusting a verdict.\n"
+    )
+    one = markdown([rows[0]], 0.7)  # every row resampled whole processes: no footnote
+    assert one.startswith("1 runs in both sets; threshold 70 %: 1 regression(s), 0 improvement")
+    assert one.endswith("| **regression** |\n")

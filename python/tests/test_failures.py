@@ -201,3 +201,44 @@ def test_ctrl_c_stops_the_program_and_leaves_no_results(
     else:
         assert process.returncode == -signal.SIGINT
     assert not results.exists()
+
+
+def test_results_file_is_written_atomically_by_the_drivers(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    """The drivers write a temporary file beside the target and rename it: when the
+    rename fails (the target is a directory) the run fails with one line naming the
+    file, and neither the target nor a temporary file is left behind."""
+    target = tmp_path / "r.json"
+    target.mkdir()
+    out = run(
+        [build_dir / "bin" / "benchmarker_large_stride_torch", model_dir]
+        + ["large_stride_vectorized_cpu.pt", 2, 4, "--json", target, "--quiet"]
+    )
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        f"json_write: cannot write results file: '{target}': Is a directory"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"] and not any(target.iterdir())
+
+
+def test_results_file_is_written_atomically_by_native_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ftbench.native.write_json replaces the file whole or not at all: a failure while
+    writing leaves the previous file as it was and no temporary file."""
+    from ftbench import native
+
+    target = tmp_path / "r.json"
+    native.write_json({"run": 1}, target)
+    assert json.loads(target.read_text()) == {"run": 1}
+
+    def broken_dump(document: object, out: object, **kwargs: object) -> None:
+        out.write('{"run": ')  # type: ignore[attr-defined]
+        raise OSError("disk full")
+
+    monkeypatch.setattr(native.json, "dump", broken_dump)
+    with pytest.raises(OSError, match="disk full"):
+        native.write_json({"run": 2}, target)
+    assert json.loads(target.read_text()) == {"run": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]

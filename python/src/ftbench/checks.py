@@ -18,6 +18,7 @@ basis of each tolerance and the measurements behind it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -121,14 +122,11 @@ def rounding_conditions() -> dict[str, str | int]:
     (``torch.backends.cpu.get_cpu_capability()``), the BLAS torch was built with
     (``BLAS_INFO`` of ``torch.__config__.show()``), torch's version and its
     intra-op thread count."""
-    config = torch.__config__.show()
-    blas = "unknown"
-    if "BLAS_INFO=" in config:
-        blas = config.split("BLAS_INFO=", 1)[1].split(",", 1)[0].split()[0]
+    blas = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
     return {
         "cpu_model": cpu_model(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "blas": blas,
+        "blas": blas.group(1) if blas else "unknown",
         "torch_version": torch.__version__,
         "threads": torch.get_num_threads(),
     }

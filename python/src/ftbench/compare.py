@@ -29,6 +29,8 @@ from ftbench.results import Result, merge_repeats
 
 RESAMPLES = 2000
 SEED = 20261122
+VERDICT_CELLS = {"regression": "**regression**", "improvement": "improvement", "same": ""}
+"""How each verdict reads in the table."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def process_ratio_interval(
         return float(np.median(pooled_b) / np.median(pooled_a))
 
     result = stats.bootstrap(
-        (np.arange(len(a), dtype=float), np.arange(len(b), dtype=float)),
+        (np.arange(len(a)), np.arange(len(b))),  # process indices
         ratio,
         vectorized=False,
         paired=False,
@@ -109,8 +111,8 @@ def compare(a: Sequence[Result], b: Sequence[Result], threshold: float = 0.05) -
     rows = []
     for key in sorted(runs_a.keys() & runs_b.keys()):
         xa, xb = runs_a[key].seconds(), runs_b[key].seconds()
-        pa = runs_a[key].data.get("process_seconds", [])
-        pb = runs_b[key].data.get("process_seconds", [])
+        pa = runs_a[key].data["process_seconds"]  # set by merge_repeats
+        pb = runs_b[key].data["process_seconds"]
         if len(pa) > 1 and len(pb) > 1:
             resampled = "processes"
             low, high = process_ratio_interval(
@@ -152,7 +154,7 @@ def markdown(rows: Sequence[Comparison], threshold: float) -> str:
             fmt_seconds(r.median_b),
             f"{r.ratio:.3f}",
             f"[{r.low:.3f}, {r.high:.3f}]" + (" *" if r.resampled == "samples" else ""),
-            {"regression": "**regression**", "improvement": "improvement"}.get(r.verdict, ""),
+            VERDICT_CELLS[r.verdict],
         ]
         for r in rows
     ]

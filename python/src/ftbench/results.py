@@ -20,6 +20,7 @@ import jsonschema
 import numpy as np
 
 HEADLINE_PHASE = "loop"
+"""The phase that tables rank paths by: one whole coupled step."""
 FORMATS = {
     "python-eager": "eager",
     "torchscript-scripted": "TorchScript",
@@ -30,7 +31,6 @@ FORMATS = {
 """Export metadata ``format`` -> the model format reports show."""
 FORMAT_ORDER = ("eager", "TorchScript", "AOTInductor", "torch.compile", "unknown")
 """Order of the formats in report tables."""
-"""The phase that tables rank paths by: one whole coupled step."""
 
 
 class ResultsError(ValueError):
