@@ -23,7 +23,11 @@ from ftbench.results import Result, load, load_all, merge_repeats
 
 
 def _with_samples(template: dict, samples: np.ndarray, path: Path) -> Path:
+    """``template`` as a coupled run (the direct path) with these loop samples: with no
+    native baseline in its set, compare judges it on its absolute time."""
     data = copy.deepcopy(template)
+    data["coupling_path"] = "direct"
+    data.pop("coupling_variant")
     data["ntimes"] = samples.size
     data["phases"]["loop"]["seconds"] = samples.tolist()
     path.write_text(json.dumps(data))
@@ -144,6 +148,8 @@ def _result(template: dict, processes: list[list[float]], **changes: object) -> 
         data = copy.deepcopy(template)
         data["ntimes"] = len(samples)
         data["phases"]["loop"]["seconds"] = samples
+        data["coupling_path"] = "direct"
+        data.pop("coupling_variant")
         data.update(changes)
         runs.append(Result(Path("r.json"), data))
     (merged,) = merge_repeats(runs)
@@ -258,33 +264,123 @@ def test_compare_only_runs_in_both_sets_in_key_order(native_results: dict) -> No
     assert [row.key[3] for row in rows] == ["2 thread(s)", "4 thread(s)"]
 
 
-def test_markdown_table(native_results: dict) -> None:
+def test_markdown_table() -> None:
     key = ("cgdrag", "cgdrag_wavenet2", "ncol=8192", "1 thread(s)", "float64", "direct", "m.pt")
     rows = [
-        Comparison(key, 0.25, 0.3, 1.2, 1.15, 1.25, "regression", "processes"),
-        Comparison((*key[:5], "embedded-python", "m.py"), 1e-3, 9e-4, 0.9, 0.85, 0.95,
-                   "improvement", "samples"),
-        Comparison((*key[:5], "native-cpp", "m.pt"), 2e-6, 2e-6, 1.0, 0.99, 1.01, "same",
-                   "processes"),
+        Comparison(key, 0.25, 0.3, 1.2, "native", 1.1, 1.07, 1.12, "regression", "passes"),
+        Comparison((*key[:5], "embedded-python", "m.py"), 1e-3, 9e-4, 0.9, "time", 0.9, 0.85,
+                   0.95, "improvement", "samples"),
+        Comparison((*key[:5], "native-cpp", "m.pt"), 2e-6, 3e-6, 1.5, "time", 1.5, 1.4, 1.6,
+                   "machine changed", "processes"),
     ]  # fmt: skip
-    assert markdown(rows, 0.05) == (
-        "3 runs in both sets; threshold 5 %: 1 regression(s), 1 improvement(s).\n"
-        "\n"
-        "| benchmark   | model           | sizes     | threads     | path            "
-        "| model file   | median A   | median B   | B / A   | 95 % CI          | verdict        |\n"
-        "|-------------|-----------------|-----------|-------------|-----------------"
-        "|--------------|------------|------------|---------|------------------|----------------|\n"
-        "| cgdrag      | cgdrag_wavenet2 | ncol=8192 | 1 thread(s) | direct          "
-        "| `m.pt`       | 250.000 ms | 300.000 ms | 1.200   | [1.150, 1.250]   | **regression** |\n"
-        "| cgdrag      | cgdrag_wavenet2 | ncol=8192 | 1 thread(s) | embedded-python "
-        "| `m.py`       | 1.000 ms   | 900.000 µs | 0.900   | [0.850, 0.950] * | improvement    |\n"
-        "| cgdrag      | cgdrag_wavenet2 | ncol=8192 | 1 thread(s) | native-cpp      "
-        "| `m.pt`       | 2.000 µs   | 2.000 µs   | 1.000   | [0.990, 1.010]   |                |\n"
-        "\n"
-        "\\* 1 row(s) with one process on a side: the interval covers the noise of the sample"
-        "s only, not the variation between processes (up to 2x on a shared machine); rerun "
-        "with `ftbench suite --repeat 3` before trusting a verdict.\n"
+    text = markdown(rows, 0.05)
+    assert text.startswith("3 runs in both sets; threshold 5 %: 1 regression(s), 1 improvement")
+    table = [line.split("|")[1:-1] for line in text.splitlines() if line.startswith("| ")]
+    assert [cell.strip() for cell in table[0]] == [
+        "benchmark", "model", "sizes", "threads", "path", "model file", "median A",
+        "median B", "B / A", "judged on", "ratio [95 % CI]", "verdict",
+    ]  # fmt: skip
+    cells = [[cell.strip() for cell in row] for row in table[1:]]
+    assert cells[0] == [
+        "cgdrag", "cgdrag_wavenet2", "ncol=8192", "1 thread(s)", "direct", "`m.pt`",
+        "250.000 ms", "300.000 ms", "1.200", "× native", "1.100 [1.070, 1.120]",
+        "**regression**",
+    ]  # fmt: skip
+    assert cells[1][8:] == ["0.900", "time", "0.900 [0.850, 0.950] *", "improvement"]
+    assert cells[2][8:] == ["1.500", "time", "1.500 [1.400, 1.600]", "machine changed"]
+    assert text.endswith(
+        "\n\n1 native baseline(s) moved beyond the threshold: the machine changed between "
+        "the two sets, so absolute times (B / A) are not comparable; coupled paths are judged "
+        "on their ratio to their own set's native baseline (× native), which such a change "
+        "leaves alone.\n"
+        "\n\\* 1 row(s) with one process or one pass on a side: the interval covers the noise "
+        "of the samples at most, not the variation between processes (up to 2x on a shared "
+        "machine); rerun with `ftbench suite --repeat 3` before trusting a verdict.\n"
     )
-    one = markdown([rows[0]], 0.7)  # every row resampled whole processes: no footnote
+    one_pass = Comparison(key, 1.0, 1.0, 1.0, "native", 1.0, 1.0, 1.0, "same", "one pass")
+    assert "1.000 [1.000, 1.000] *" in markdown([one_pass], 0.05)
+    assert "\\* 1 row(s) with one process or one pass on a side" in markdown([one_pass], 0.05)
+    one = markdown([rows[0]], 0.7)  # judged over passes, no native moved: no notes
     assert one.startswith("1 runs in both sets; threshold 70 %: 1 regression(s), 0 improvement")
     assert one.endswith("| **regression** |\n")
+
+
+def _passes(template: dict, directory: Path, path: list[float], native: list[float]) -> Path:
+    """A results set: the direct path and its native baseline, pass k at the k-th medians
+    (20 samples each, 1 % noise), files ``<name>_r<k>.json``."""
+    rng = np.random.default_rng(len(path) + int(1000 * path[0]))
+    directory.mkdir()
+    for k, (p, n) in enumerate(zip(path, native, strict=True), 1):
+        _with_samples(
+            template, p * (1 + 0.01 * rng.standard_normal(20)), directory / f"d_r{k}.json"
+        )
+        _with_samples(
+            template, n * (1 + 0.01 * rng.standard_normal(20)), directory / f"n_r{k}.json"
+        )
+        data = json.loads((directory / f"n_r{k}.json").read_text())
+        data.update(coupling_path="native-python-eager", coupling_variant="inference_mode")
+        (directory / f"n_r{k}.json").write_text(json.dumps(data))
+    return directory
+
+
+def test_a_slower_machine_is_not_a_regression(native_results: dict, tmp_path: Path) -> None:
+    """Set B ran on a machine 1.5x slower (and drifting between passes): the direct path
+    keeps its ratio to its own native baseline, so nothing is flagged; the native
+    baseline's move is reported as a changed machine, and the exit status is 0."""
+    a = _passes(native_results, tmp_path / "a", [1.2, 1.26, 1.14], [1.0, 1.05, 0.95])
+    slower = [1.5, 1.7, 1.4]
+    b = _passes(
+        native_results, tmp_path / "b", [1.2 * s for s in slower], [1.0 * s for s in slower]
+    )
+    direct, native = compare(load_all([a]), load_all([b]))
+    assert (direct.key[5], direct.basis, direct.resampled) == ("direct", "native", "passes")
+    assert direct.ratio > 1.3 and direct.judged == pytest.approx(1.0, abs=0.03)
+    assert direct.verdict == "same"
+    assert native.basis == "time" and native.verdict == "machine changed"
+    out = tmp_path / "c.md"
+    assert main(["compare", str(a), str(b), "--out", str(out)]) == 0
+    assert "0 regression(s), 0 improvement(s)" in out.read_text()
+    assert "the machine changed between the two sets" in out.read_text()
+
+
+def test_a_slower_path_on_a_slower_machine_is_a_regression(
+    native_results: dict, tmp_path: Path
+) -> None:
+    a = _passes(native_results, tmp_path / "a", [1.2, 1.26, 1.14], [1.0, 1.05, 0.95])
+    b = _passes(native_results, tmp_path / "b", [2.4, 2.52, 2.28], [1.5, 1.575, 1.425])
+    direct, native = compare(load_all([a]), load_all([b]))
+    assert direct.judged == pytest.approx((2.4 / 1.5) / (1.2 / 1.0), rel=0.02)  # 1.33
+    assert direct.verdict == "regression" and direct.low > 1.05
+    assert main(["compare", str(a), str(b)]) == REGRESSION_EXIT_CODE
+
+
+def test_one_pass_a_side_is_judged_without_an_interval(
+    native_results: dict, tmp_path: Path
+) -> None:
+    a = _passes(native_results, tmp_path / "a", [1.2], [1.0])
+    b = _passes(native_results, tmp_path / "b", [1.3], [1.0])
+    direct, _ = compare(load_all([a]), load_all([b]))
+    assert direct.basis == "native" and direct.resampled == "one pass"
+    assert direct.low == direct.judged == direct.high
+
+
+def test_same_sets_flag_nothing(native_results: dict, tmp_path: Path) -> None:
+    """A/A: the same medians on both sides, two passes each: every verdict is "same"
+    (the native baseline too) and rows are judged over passes."""
+    a = _passes(native_results, tmp_path / "a", [1.2, 1.25], [1.0, 1.02])
+    b = _passes(native_results, tmp_path / "b", [1.2, 1.25], [1.0, 1.02])
+    rows = compare(load_all([a]), load_all([b]))
+    assert [(r.key[5], r.verdict) for r in rows] == [
+        ("direct", "same"),
+        ("native-python-eager (inference_mode)", "same"),
+    ]
+    assert rows[0].resampled == "passes"
+
+
+def test_a_side_without_a_baseline_is_judged_on_time(native_results: dict, tmp_path: Path) -> None:
+    a = _passes(native_results, tmp_path / "a", [1.2, 1.25], [1.0, 1.02])
+    b = _passes(native_results, tmp_path / "b", [1.2, 1.25], [1.0, 1.02])
+    for native in b.glob("n_*.json"):
+        native.unlink()
+    (direct,) = compare(load_all([a]), load_all([b]))
+    assert direct.basis == "time" and direct.judged == direct.ratio

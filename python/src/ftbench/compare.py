@@ -1,15 +1,23 @@
 """Comparing two sets of results: did a change make things faster or slower?
 
-For every run present in both sets (same benchmark, model, sizes, threads,
-dtype, coupling path and model file; repeats in several processes pooled),
-the ratio of medians B / A of the headline phase, with a 95 % bootstrap confidence interval
+Absolute times are not comparable across days on a shared machine (its speed
+drifts up to 2x), so a coupled path is judged by its **ratio to its own run's
+native baseline** (the like-for-like baseline of the report,
+:func:`ftbench.report.native_reference`): per pass of the suite, path / native
+(:mod:`ftbench.paired`), then the ratio of those per-pass ratios, median over
+B's passes / median over A's passes, with a 95 % bootstrap interval
 (``scipy.stats.bootstrap``, percentile method, both sides resampled
-independently, fixed seed). When both sides ran in several processes
-(``ftbench suite --repeat``), whole processes are resampled (a cluster
-bootstrap), so the interval covers the variation between processes, which on
-a shared machine exceeds the variation within one; with a single process per
-side only the samples are resampled and the interval covers sample noise only
-(the row says so). A row whose whole interval lies above ``1 + threshold`` is a
+independently, fixed seed). A machine that became uniformly slower moves both
+path and baseline and leaves that ratio alone.
+
+The native baselines themselves (and runs without a baseline) are compared by
+their absolute ratio of medians B / A: when both sides ran in several
+processes (``ftbench suite --repeat``) whole processes are resampled (a cluster
+bootstrap); otherwise only the samples, and the row says so. A native baseline
+whose interval lies wholly outside 1 ± threshold means **the machine changed**:
+it is reported as such, never as a regression or an improvement.
+
+A coupled row whose whole interval lies above ``1 + threshold`` is a
 regression; wholly below ``1 - threshold``, an improvement; anything else is
 within noise.
 """
@@ -24,13 +32,21 @@ import numpy as np
 from scipy import stats
 from tabulate import tabulate
 
-from ftbench.report import fmt_seconds
+from ftbench.paired import paired_ratios
+from ftbench.report import fmt_seconds, native_reference
 from ftbench.results import Result, merge_repeats
 
 RESAMPLES = 2000
 SEED = 20261122
-VERDICT_CELLS = {"regression": "**regression**", "improvement": "improvement", "same": ""}
+VERDICT_CELLS = {
+    "regression": "**regression**",
+    "improvement": "improvement",
+    "same": "",
+    "machine changed": "machine changed",
+}
 """How each verdict reads in the table."""
+BASIS_CELLS = {"native": "× native", "time": "time"}
+"""How the table names what a verdict is on."""
 
 
 @dataclass(frozen=True)
@@ -41,19 +57,25 @@ class Comparison:
         key: what identifies the run (benchmark, model, sizes, threads, dtype, path, file).
         median_a, median_b: medians of the headline phase, seconds.
         ratio: median_b / median_a.
-        low, high: the 95 % confidence interval of the ratio.
-        verdict: ``regression``, ``improvement`` or ``same``.
-        resampled: ``processes`` (cluster bootstrap) or ``samples``.
+        basis: what the verdict is on: ``native`` (the ratio to the run's own native
+            baseline, B's over A's) or ``time`` (the absolute ratio of medians).
+        judged: the ratio the verdict is on (``ratio`` when ``basis`` is ``time``).
+        low, high: the 95 % confidence interval of ``judged``.
+        verdict: ``regression``, ``improvement``, ``same``, or ``machine changed``
+            (a native baseline that moved: never counted as either).
+        resampled: what the interval resampled: ``passes``, ``processes`` or ``samples``.
     """
 
     key: tuple[str, ...]
     median_a: float
     median_b: float
     ratio: float
+    basis: str
+    judged: float
     low: float
     high: float
     verdict: str
-    resampled: str = "samples"
+    resampled: str
 
 
 def _key(result: Result) -> tuple[str, ...]:
@@ -104,34 +126,58 @@ def process_ratio_interval(
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
+def _native_ratios(run: Result, runs: Sequence[Result]) -> np.ndarray | None:
+    """Per-pass ratios of ``run`` to its like-for-like native baseline among ``runs``
+    (None for a native run, or one without a baseline)."""
+    if run.is_native:
+        return None
+    native = native_reference(run, [r for r in runs if r.group_key == run.group_key])
+    return paired_ratios(run, native) if native is not None else None
+
+
 def compare(a: Sequence[Result], b: Sequence[Result], threshold: float = 0.05) -> list[Comparison]:
     """Compare every run found in both sets (passing runs only), in key order."""
-    runs_a = {_key(r): r for r in merge_repeats(a) if r.passed}
-    runs_b = {_key(r): r for r in merge_repeats(b) if r.passed}
+    merged_a = [r for r in merge_repeats(a) if r.passed]
+    merged_b = [r for r in merge_repeats(b) if r.passed]
+    runs_a = {_key(r): r for r in merged_a}
+    runs_b = {_key(r): r for r in merged_b}
     rows = []
     for key in sorted(runs_a.keys() & runs_b.keys()):
-        xa, xb = runs_a[key].seconds(), runs_b[key].seconds()
-        pa = runs_a[key].data["process_seconds"]  # set by merge_repeats
-        pb = runs_b[key].data["process_seconds"]
-        if len(pa) > 1 and len(pb) > 1:
-            resampled = "processes"
-            low, high = process_ratio_interval(
-                [np.asarray(p) for p in pa], [np.asarray(p) for p in pb]
-            )
+        run_a, run_b = runs_a[key], runs_b[key]
+        xa, xb = run_a.seconds(), run_b.seconds()
+        ratio = float(np.median(xb) / np.median(xa))
+        ratios_a, ratios_b = _native_ratios(run_a, merged_a), _native_ratios(run_b, merged_b)
+        if ratios_a is not None and ratios_b is not None and ratios_a.size and ratios_b.size:
+            basis = "native"
+            resampled = "passes" if min(ratios_a.size, ratios_b.size) > 1 else "one pass"
+            judged = float(np.median(ratios_b) / np.median(ratios_a))
+            low, high = ratio_interval(ratios_a, ratios_b)
         else:
-            resampled = "samples"
-            low, high = ratio_interval(xa, xb)
+            basis, judged = "time", ratio
+            pa, pb = run_a.data["process_seconds"], run_b.data["process_seconds"]  # merge_repeats
+            if len(pa) > 1 and len(pb) > 1:
+                resampled = "processes"
+                low, high = process_ratio_interval(
+                    [np.asarray(p) for p in pa], [np.asarray(p) for p in pb]
+                )
+            else:
+                resampled = "samples"
+                low, high = ratio_interval(xa, xb)
         verdict = "same"
         if low > 1 + threshold:
             verdict = "regression"
         elif high < 1 - threshold:
             verdict = "improvement"
+        if verdict != "same" and run_a.is_native:
+            verdict = "machine changed"
         rows.append(
             Comparison(
                 key,
                 float(np.median(xa)),
                 float(np.median(xb)),
-                float(np.median(xb) / np.median(xa)),
+                ratio,
+                basis,
+                judged,
                 low,
                 high,
                 verdict,
@@ -142,7 +188,7 @@ def compare(a: Sequence[Result], b: Sequence[Result], threshold: float = 0.05) -
 
 
 def markdown(rows: Sequence[Comparison], threshold: float) -> str:
-    """The comparison as a markdown table, with a one-line summary."""
+    """The comparison as a markdown table, with a summary and the notes its rows need."""
     table = [
         [
             *r.key[:2],
@@ -153,13 +199,15 @@ def markdown(rows: Sequence[Comparison], threshold: float) -> str:
             fmt_seconds(r.median_a),
             fmt_seconds(r.median_b),
             f"{r.ratio:.3f}",
-            f"[{r.low:.3f}, {r.high:.3f}]" + (" *" if r.resampled == "samples" else ""),
+            BASIS_CELLS[r.basis],
+            f"{r.judged:.3f} [{r.low:.3f}, {r.high:.3f}]"
+            + (" *" if r.resampled in ("samples", "one pass") else ""),
             VERDICT_CELLS[r.verdict],
         ]
         for r in rows
     ]
-    single = sum(r.resampled == "samples" for r in rows)
-    counts = {v: sum(r.verdict == v for r in rows) for v in ("regression", "improvement")}
+    single = sum(r.resampled in ("samples", "one pass") for r in rows)
+    counts = {v: sum(r.verdict == v for r in rows) for v in VERDICT_CELLS}
     headers = [
         "benchmark",
         "model",
@@ -170,19 +218,29 @@ def markdown(rows: Sequence[Comparison], threshold: float) -> str:
         "median A",
         "median B",
         "B / A",
-        "95 % CI",
+        "judged on",
+        "ratio [95 % CI]",
         "verdict",
     ]
+    notes = []
+    if counts["machine changed"]:
+        notes.append(
+            f"{counts['machine changed']} native baseline(s) moved beyond the threshold: the "
+            "machine changed between the two sets, so absolute times (B / A) are not "
+            "comparable; coupled paths are judged on their ratio to their own set's native "
+            "baseline (× native), which such a change leaves alone.\n"
+        )
+    if single:
+        notes.append(
+            f"\\* {single} row(s) with one process or one pass on a side: the interval covers "
+            "the noise of the samples at most, not the variation between processes (up to 2x "
+            "on a shared machine); rerun with `ftbench suite --repeat 3` before trusting a "
+            "verdict.\n"
+        )
     return (
         f"{len(rows)} runs in both sets; threshold {100 * threshold:.0f} %: "
         f"{counts['regression']} regression(s), {counts['improvement']} improvement(s).\n\n"
         + tabulate(table, headers=headers, tablefmt="github", disable_numparse=True)
         + "\n"
-        + (
-            f"\n\\* {single} row(s) with one process on a side: the interval covers the noise "
-            "of the samples only, not the variation between processes (up to 2x on a shared "
-            "machine); rerun with `ftbench suite --repeat 3` before trusting a verdict.\n"
-            if single
-            else ""
-        )
+        + "".join("\n" + note for note in notes)
     )

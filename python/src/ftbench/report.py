@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
+from ftbench.paired import NO_RATIO, paired_summary  # noqa: E402
 from ftbench.profiles import LAYERS, parse_gprof, parse_perf  # noqa: E402
 from ftbench.results import (  # noqa: E402
     FORMAT_ORDER,
@@ -98,9 +99,11 @@ def native_reference(run: Result, runs: Sequence[Result]) -> Result | None:
 
 def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
     """One row per run: model format; median, IQR, min, mean, stddev and coefficient of
-    variation of the headline phase; its ratio to the fastest passing run of the group
-    and to its native baseline (:func:`native_reference`; NaN when there is none).
-    Failed runs get no ratios and are never the reference of one."""
+    variation of the headline phase; its ratio to the fastest passing run of the group;
+    and its ratio to its native baseline (:func:`native_reference`), pass by pass
+    (``native``, a :class:`ftbench.paired.RatioSummary`; ``native_ratio`` its median of
+    per-pass ratios, NaN when there is no baseline). Failed runs get no ratios and are
+    never the reference of one."""
     medians = {id(r): float(np.median(r.seconds())) for r in runs}
     passing = [medians[id(r)] for r in runs if r.passed]
     fastest = min(passing) if passing else float("nan")
@@ -108,8 +111,7 @@ def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
     for r, label in zip(runs, labels(runs), strict=True):
         x = r.seconds()
         q1, q3 = np.percentile(x, [25, 75])
-        native = native_reference(r, runs)
-        fastest_native = medians[id(native)] if native is not None else float("nan")
+        native = paired_summary(r, native_reference(r, runs)) if r.passed else NO_RATIO
         rows.append(
             {
                 "path": label,
@@ -124,7 +126,8 @@ def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
                 "mean": float(x.mean()),
                 "stddev": float(x.std(ddof=1)) if x.size > 1 else 0.0,
                 "ratio": medians[id(r)] / fastest if r.passed else float("nan"),
-                "native_ratio": medians[id(r)] / fastest_native if r.passed else float("nan"),
+                "native_ratio": native.ratio,
+                "native": native,
                 "cv": float(x.std(ddof=1) / x.mean()) if x.size > 1 else 0.0,
                 "passed": r.passed,
                 "max_error_ratio": r.data["correctness"]["max_error_ratio"],
@@ -146,7 +149,7 @@ def _summary_table(runs: Sequence[Result]) -> str:
             fmt_seconds(row["min"]),
             f"{fmt_seconds(row['mean'])} ± {fmt_seconds(row['stddev'])}",
             f"{row['ratio']:.2f}" if row["passed"] else "excluded",
-            _ratio(row["native_ratio"]) if row["passed"] else "excluded",
+            row["native"].text() if row["passed"] else "excluded",
             f"{100 * row['cv']:.0f} %" + (" ⚠" if row["cv"] > NOISY_CV else ""),
             _processes(row["process_medians"]),
             "passed" if row["passed"] else "**FAILED**",
@@ -176,10 +179,6 @@ def _processes(medians: Sequence[float]) -> str:
     if len(medians) == 1:
         return "1"
     return f"{len(medians)}: {fmt_seconds(min(medians))} – {fmt_seconds(max(medians))}"
-
-
-def _ratio(value: float) -> str:
-    return f"{value:.2f}" if np.isfinite(value) else "n/a"
 
 
 def _phase_table(runs: Sequence[Result]) -> str:
@@ -468,6 +467,29 @@ def _one_off_table(runs: Sequence[Result]) -> str:
     )
 
 
+def _resolution_lines(groups: dict[GroupKey, list[Result]]) -> list[str]:
+    """What the paired ratios could resolve: the median half-width of the × native
+    intervals of the rows that are not their own baseline."""
+    summaries = [
+        row["native"]
+        for runs in groups.values()
+        for row in summary_rows(runs)
+        if row["passed"] and row["native"].passes > 1 and row["native"].high > row["native"].low
+    ]
+    if not summaries:
+        return []
+    half = [100 * (s.high - s.low) / 2 / s.ratio for s in summaries]
+    passes = sorted({s.passes for s in summaries})
+    resolved = sum(s.resolved for s in summaries)
+    return [
+        f"**Resolution.** Over {' or '.join(map(str, passes))} passes, the × native intervals "
+        f"are ±{np.median(half):.1f} % wide (median half-width; from ±{min(half):.1f} % to "
+        f"±{max(half):.1f} %): differences from the native baseline smaller than that are "
+        f"within this run's noise. {resolved} of {len(summaries)} such ratios are resolved.",
+        "",
+    ]
+
+
 def _fixed_cost_section(groups: dict[GroupKey, list[Result]]) -> list[str]:
     table = []
     for key, runs in groups.items():
@@ -481,7 +503,7 @@ def _fixed_cost_section(groups: dict[GroupKey, list[Result]]) -> list[str]:
                         row["path"],
                         row["format"],
                         fmt_seconds(row["median"]),
-                        _ratio(row["native_ratio"]),
+                        row["native"].text(),
                     ]
                 )
     if not table:
@@ -733,9 +755,13 @@ def write_report(
         "driver's phases in docs/benchmarks.md). Statistics exclude the first "
         f"{' or '.join(map(str, warmups))} warm-up iteration(s) of each run; IQR is the 75th minus "
         "the 25th percentile; × fastest is the median divided by the fastest passing median of the "
-        "same table; × native divides by the native baseline of the same model format and grad "
-        "mode (`native-*`: the same model called from C++ or Python without Fortran; the fastest "
-        "such run of the table); CV is stddev / mean. Rows are grouped by model format: eager "
+        "same table; × native compares with the native baseline of the same model format and "
+        "grad mode (`native-*`: the same model called from C++ or Python without Fortran; the "
+        "fastest such run of the table) pass by pass: in each pass of the suite the two ran "
+        "back to back, the ratio of their medians is taken, and the cell gives the median of "
+        "those per-pass ratios and its bootstrap 95 % interval over the passes, **in bold where "
+        "the interval excludes 1** (a difference the run resolved; see `ftbench.paired`); "
+        "CV is stddev / mean. Rows are grouped by model format: eager "
         "(built in Python), TorchScript, AOTInductor (`.pt2`), torch.compile; each table is "
         "followed by what each format cost once (export and compile, load, first call) and "
         "after how many steps it pays that back against TorchScript. A "
@@ -745,6 +771,7 @@ def write_report(
         "Every iteration's output was checked against a reference.",
         "",
     ]
+    lines += _resolution_lines(groups)
     if noisy:
         lines += [
             f"> ⚠ **Noisy machine**: {len(noisy)} of {len(results)} configurations have a "

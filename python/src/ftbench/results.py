@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,16 @@ FORMATS = {
 """Export metadata ``format`` -> the model format reports show."""
 FORMAT_ORDER = ("eager", "TorchScript", "AOTInductor", "torch.compile", "unknown")
 """Order of the formats in report tables."""
+
+
+PASS_SUFFIX = re.compile(r"_r(\d+)$")
+"""How a results file names its pass: ``<name>_r<k>.json`` (``ftbench suite --repeat``)."""
+
+
+def pass_number(path: Path) -> int:
+    """The pass a results file belongs to: ``k`` of ``<name>_r<k>.json``, else 1."""
+    found = PASS_SUFFIX.search(Path(path).stem)
+    return int(found.group(1)) if found else 1
 
 
 class ResultsError(ValueError):
@@ -168,9 +179,10 @@ def merge_repeats(results: Sequence[Result]) -> list[Result]:
     model file become one result whose samples are all of theirs, concatenated
     (statistics recomputed), whose check passed only if every run's did, and
     which records ``processes`` (how many runs), ``process_medians`` (each
-    run's median of the headline phase) and ``process_seconds`` (each run's
-    headline samples): on a shared machine two processes of the same program
-    can differ more than two coupling paths do.
+    run's median of the headline phase), ``process_seconds`` (each run's
+    headline samples) and ``process_passes`` (each run's pass, from its file
+    name ``<name>_r<k>.json``, else 1): on a shared machine two processes of the
+    same program can differ more than two coupling paths do.
     """
     by_key: dict[tuple[object, ...], list[Result]] = defaultdict(list)
     for r in results:
@@ -182,6 +194,7 @@ def merge_repeats(results: Sequence[Result]) -> list[Result]:
         data["processes"] = len(runs)
         data["process_medians"] = [float(np.median(r.seconds())) for r in runs]
         data["process_seconds"] = [r.seconds().tolist() for r in runs]
+        data["process_passes"] = [pass_number(r.path) for r in runs]
         if len(runs) > 1:
             for phase in data["phase_order"]:
                 seconds = np.concatenate([r.seconds(phase) for r in runs])

@@ -1,0 +1,86 @@
+"""ftbench.paired: each path against its native baseline, pass by pass, with a bootstrap
+interval over the passes. In-process tests, no build."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ftbench.paired import NO_RATIO, RatioSummary, paired_ratios, pass_medians, summarise
+from ftbench.results import Result, merge_repeats, pass_number
+
+
+def _passes(template: dict, name: str, medians: dict[int, float], path: str) -> list[Result]:
+    """One run per pass k of ``medians``, file ``<name>_r<k>.json``, loop samples around
+    that pass's median."""
+    runs = []
+    for k, median in medians.items():
+        data = copy.deepcopy(template)
+        data["coupling_path"] = path
+        data["phases"]["loop"]["seconds"] = [0.9 * median, median, 1.1 * median]
+        runs.append(Result(Path(f"{name}_r{k}.json"), data))
+    return runs
+
+
+def test_pass_number_from_the_file_name() -> None:
+    assert pass_number(Path("raw/cgdrag_C8192_T1_direct_r3.json")) == 3
+    assert pass_number(Path("raw/x_r12.json")) == 12
+    assert pass_number(Path("raw/cgdrag_C8192_T1_direct.json")) == 1
+    assert pass_number(Path("raw/rerun_r2x.json")) == 1
+
+
+def test_ratios_pair_the_same_pass(native_results: dict) -> None:
+    """A machine twice as slow in pass 2 cancels out; a pass only one run has is left out."""
+    path = _passes(native_results, "p", {1: 3.0, 2: 6.0, 3: 3.3, 4: 9.0}, "direct")
+    native = _passes(native_results, "n", {3: 3.0, 1: 2.0, 2: 4.0}, "native-cpp-torchscript")
+    merged_path, merged_native = merge_repeats([*path, *native])
+    assert merged_path.data["process_passes"] == [1, 2, 3, 4]
+    assert pass_medians(merged_native) == {3: 3.0, 1: 2.0, 2: 4.0}
+    np.testing.assert_allclose(paired_ratios(merged_path, merged_native), [1.5, 1.5, 1.1])
+    single = Result(Path("single.json"), copy.deepcopy(native_results))  # not merged
+    assert list(pass_medians(single)) == [1]
+
+
+def test_summary_of_per_pass_ratios() -> None:
+    assert summarise(np.array([])) == NO_RATIO and NO_RATIO.text() == "n/a"
+    one = summarise(np.array([1.25]))
+    assert one == RatioSummary(1.25, 1.25, 1.25, 1) and not one.resolved
+    assert one.text() == "1.250"
+    same = summarise(np.array([1.0, 1.0, 1.0]))
+    assert (same.low, same.high, same.resolved) == (1.0, 1.0, False)
+    ratios = np.array([1.10, 1.14, 1.12, 1.20, 1.08])
+    summary = summarise(ratios)
+    assert summary == summarise(ratios)  # fixed seed
+    assert summary.ratio == 1.12 and summary.passes == 5
+    assert 1.08 <= summary.low < 1.12 < summary.high <= 1.20
+    assert summary.resolved and summary.text().startswith("**1.120** [")
+    narrow = summarise(ratios, confidence=0.5)
+    assert summary.low <= narrow.low <= narrow.high <= summary.high
+    assert narrow.high - narrow.low < summary.high - summary.low
+    two = summarise(np.array([1.02, 1.06]))  # two passes: an interval, the two ratios
+    assert (two.low, two.high, two.passes) == (1.02, 1.06, 2)
+    assert two.resolved and two.text() == "**1.040** [1.020, 1.060]"
+
+
+@pytest.mark.parametrize(
+    ("ratios", "resolved"),
+    [([0.90, 0.95, 0.93], True), ([0.95, 1.02, 0.99], False), ([1.01, 1.03, 1.02], True)],
+)
+def test_resolved_when_the_interval_excludes_one(ratios: list[float], resolved: bool) -> None:
+    summary = summarise(np.array(ratios))
+    assert summary.resolved is resolved
+    assert summary.text().startswith("**") is resolved
+
+
+def test_report_gives_intervals_and_the_resolution(native_results: dict, tmp_path: Path) -> None:
+    from ftbench.report import write_report
+
+    runs = _passes(native_results, "direct", {1: 3.0, 2: 3.3, 3: 3.15}, "direct")
+    runs += _passes(native_results, "native", {1: 2.0, 2: 2.2, 3: 2.0}, "native-python-eager")
+    text = write_report(runs, tmp_path).read_text()
+    assert "6 runs" in text and "**Resolution.** Over 3 passes, the × native intervals" in text
+    direct = next(line for line in text.splitlines() if line.startswith("| direct"))
+    assert "| **1.500** [1.500, 1.575] |" in direct  # per-pass ratios 1.5, 1.5, 1.575
