@@ -7,12 +7,20 @@
 #   ./scripts/run_benchmarks.sh --threads 2   default suite at 2 threads
 #   ./scripts/run_benchmarks.sh --sweep       size and thread sweeps instead:
 #                                             results/sweep/report.md (about 10 min)
+#   ./scripts/run_benchmarks.sh --selftest    what a run resolves instead: A/A and
+#                                             injected costs, results/selftest/selftest.md
+#                                             (about 4 min)
 # Other options go to `ftbench suite` (see .venv/bin/ftbench suite --help).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ./scripts/setup.sh
 .venv/bin/ftbench export --out models
 .venv/bin/ftbench inputs --out models/data/cgdrag_t42.nc
+if [ "${1:-}" = "--selftest" ]; then
+  shift
+  exec .venv/bin/ftbench selftest --build "${FTB_BUILD_DIR:-build}" --models models \
+    --out results/selftest "$@"
+fi
 out=results
 for arg in "$@"; do
   if [ "$arg" = "--sweep" ]; then out=results/sweep; fi

@@ -3,10 +3,10 @@
 !> results file, exit status).
 !>
 !> Standard command line: <ntimes> positional, plus --threads K, --warmup K
-!> (default 1), --json PATH and --quiet.
+!> (default 1), --json PATH, --quiet and --inject-ns N (self-test only).
 module bench_run
   use, intrinsic :: iso_fortran_env, only: output_unit, error_unit, compiler_version, &
-                                           compiler_options
+                                           compiler_options, real64
   use bench_cli, only: cli_parser, cli_add_option, cli_add_flag, cli_integer, cli_string, cli_given, &
                        cli_usage_error
   use bench_json, only: json_document, json_create, json_destroy, json_set, json_add_environment, &
@@ -29,11 +29,14 @@ module bench_run
     integer :: threads = 0  !< intra-op threads requested; 0 = the library's default
     character(len=:), allocatable :: json_path  !< results file; "" = none
     logical :: quiet = .false.  !< print only failed checks and the summary
+    !> Known cost added to every step's loop phase, s (--inject-ns; 0 = none):
+    !> a busy wait that `ftbench selftest` uses to check what a run can resolve.
+    real(real64) :: inject_seconds = 0
   end type bench_settings
 
 contains
 
-  !> Declare --threads, --warmup, --json and --quiet.
+  !> Declare --threads, --warmup, --json, --quiet and --inject-ns.
   subroutine bench_add_standard_options(cli)
     type(cli_parser), intent(inout) :: cli  !< parser of the driver
     call cli_add_option(cli, "--threads", "K", "intra-op threads (default: the library's default)")
@@ -41,6 +44,8 @@ contains
                         "statistics (default 1)", "1")
     call cli_add_option(cli, "--json", "PATH", "write the results to PATH as JSON")
     call cli_add_flag(cli, "--quiet", "print only failed checks and the summary")
+    call cli_add_option(cli, "--inject-ns", "N", "self-test only: busy-wait N nanoseconds " // &
+                        "in every step's loop phase (default 0)", "0")
   end subroutine bench_add_standard_options
 
   !> Read <ntimes> and the standard options of a parsed command line.
@@ -53,6 +58,7 @@ contains
     if (cli_given(cli, "--threads")) settings%threads = cli_integer(cli, "--threads", minimum=1)
     settings%json_path = cli_string(cli, "--json")
     settings%quiet = cli_given(cli, "--quiet")
+    settings%inject_seconds = 1.0e-9_real64 * cli_integer(cli, "--inject-ns", minimum=0)
     if (len(settings%json_path) > 0) then  ! fail now rather than after a long run
       if (.not. directory_exists(parent_directory(settings%json_path))) &
         call cli_usage_error(cli, "--json: directory '" // parent_directory(settings%json_path) // &
@@ -78,6 +84,8 @@ contains
     call json_set(doc, "/ntimes", settings%ntimes)
     call json_set(doc, "/warmup", settings%warmup)
     call json_set(doc, "/threads_requested", settings%threads)
+    if (settings%inject_seconds > 0) &
+      call json_set(doc, "/injected_seconds_per_step", settings%inject_seconds)
     call get_command(length=n)
     allocate (character(len=n) :: command)
     call get_command(command)

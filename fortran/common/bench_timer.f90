@@ -20,7 +20,7 @@ module bench_timer
   private
 
   public :: phase_timer, phase_statistics, phase_name_len
-  public :: timer_now, timer_create, timer_start, timer_stop, timer_record_once
+  public :: timer_now, timer_create, timer_start, timer_stop, timer_record_once, timer_busy_wait
   public :: timer_statistics, timer_print_summary, timer_to_json
 
   !> Longest phase name.
@@ -56,6 +56,18 @@ contains
     call system_clock(count, rate)
     seconds = real(count, real64) / real(rate, real64)
   end function timer_now
+
+  !> Spin (no sleep: the core stays busy, as work would keep it) until `seconds`
+  !> have passed on the monotonic clock. A known cost to inject into a step
+  !> (`--inject-ns`, for `ftbench selftest`); returns at once for seconds <= 0.
+  subroutine timer_busy_wait(seconds)
+    real(real64), intent(in) :: seconds  !< how long, s
+    real(real64) :: start
+    if (seconds <= 0) return
+    start = timer_now()
+    do while (timer_now() - start < seconds)
+    end do
+  end subroutine timer_busy_wait
 
   !> Prepare a timer for `phases` over warmup + ntimes iterations.
   subroutine timer_create(timer, phases, ntimes, warmup)

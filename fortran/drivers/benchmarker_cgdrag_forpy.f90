@@ -114,7 +114,8 @@ program benchmarker_cgdrag_forpy
     call py_object_destroy(ncol_a)
     call timer_stop(timer, p_delete, it)
 
-    call cgdrag_step_finish(timer, it, work, options, data, check, settings%quiet)
+    call cgdrag_step_finish(timer, it, work, options, data, check, settings%quiet, &
+                            settings%inject_seconds)
   end do
 
   t0 = timer_now()

@@ -111,7 +111,8 @@ program benchmarker_cgdrag_torch
     call torch_tensor_delete(y_t)
     call timer_stop(timer, p_delete, it)
 
-    call cgdrag_step_finish(timer, it, work, options, data, check, settings%quiet)
+    call cgdrag_step_finish(timer, it, work, options, data, check, settings%quiet, &
+                            settings%inject_seconds)
   end do
 
   t0 = timer_now()

@@ -23,7 +23,7 @@ program benchmarker_large_stride_forpy
   use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
                        bench_results_create, bench_finish
   use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
-                         timer_record_once
+                         timer_record_once, timer_busy_wait
   use bench_check, only: check_log, check_record
   use bench_json, only: json_document, json_set
   use large_stride_case
@@ -91,6 +91,7 @@ program benchmarker_large_stride_forpy
     call py_object_destroy(x_array)
     call py_object_destroy(y_array)
     call timer_stop(timer, p_delete, it)
+    call timer_busy_wait(settings%inject_seconds)  ! self-test only (--inject-ns)
     call timer_stop(timer, p_loop, it)
 
     call large_stride_compare(check, it, x, y)

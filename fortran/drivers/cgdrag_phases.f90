@@ -15,8 +15,9 @@
 !>   array deallocation  free what "array allocation" allocated (--alloc-in-loop);
 !>   loop                the whole step.
 module cgdrag_phases
+  use, intrinsic :: iso_fortran_env, only: real64
   use cgdrag_case, only: dp, nlev, nlon, cgdrag_options, cgdrag_data, cgdrag_poison, cgdrag_compare
-  use bench_timer, only: phase_timer, timer_start, timer_stop
+  use bench_timer, only: phase_timer, timer_start, timer_stop, timer_busy_wait
   use bench_check, only: check_log, check_record
   implicit none
   private
@@ -99,10 +100,11 @@ contains
   end subroutine cgdrag_step_start
 
   !> Finish step `it` after tensor deletion: the reshape out (with
-  !> --explicit-reshape, added to the reshape phase); stop the loop timer;
+  !> --explicit-reshape, added to the reshape phase); the injected cost
+  !> (--inject-ns, self-test only, in the loop phase alone); stop the loop timer;
   !> check both drag components (not timed); array deallocation (with
   !> --alloc-in-loop, added to the loop time).
-  subroutine cgdrag_step_finish(timer, it, work, options, data, check, quiet)
+  subroutine cgdrag_step_finish(timer, it, work, options, data, check, quiet, inject_seconds)
     type(phase_timer), intent(inout) :: timer     !< the driver's timer (cgdrag_phase_names)
     integer, intent(in) :: it                     !< iteration, warm-up included
     type(cgdrag_work), intent(inout) :: work      !< the step's arrays
@@ -110,9 +112,11 @@ contains
     type(cgdrag_data), intent(in) :: data         !< inputs and references
     type(check_log), intent(inout) :: check       !< correctness log
     logical, intent(in) :: quiet                  !< print only failed checks
+    real(real64), intent(in) :: inject_seconds   !< known cost added to the step (self-test), s
     call timer_start(timer, p_reshape)
     if (options%explicit_reshape) call cgdrag_reshape_out(work)
     call timer_stop(timer, p_reshape, it, add=.true.)
+    call timer_busy_wait(inject_seconds)
     call timer_stop(timer, p_loop, it)  ! the check below is not part of the step
     call cgdrag_compare(check, it, data, work%gwfcng_x, work%gwfcng_y)
     call check_record(check, it, timer%seconds(it, p_loop), quiet)

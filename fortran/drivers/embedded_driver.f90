@@ -164,11 +164,14 @@ contains
     type(embedded_model_source_t) :: source                !< the choice
     character(len=:), allocatable :: torchscript
     integer :: chosen
+    logical :: torchscript_given, aoti_given, compile_given
+    torchscript_given = cli_given(cli, "--torchscript")
+    aoti_given = cli_given(cli, "--aoti")
+    compile_given = cli_given(cli, "--compile")
     torchscript = ""
-    if (cli_given(cli, "--torchscript")) torchscript = cli_string(cli, "--torchscript")
+    if (torchscript_given) torchscript = cli_string(cli, "--torchscript")
     if (torchscript == "none") torchscript = ""
-    chosen = merge(1, 0, len(torchscript) > 0) + merge(1, 0, cli_given(cli, "--aoti")) + &
-             merge(1, 0, cli_given(cli, "--compile"))
+    chosen = merge(1, 0, len(torchscript) > 0) + merge(1, 0, aoti_given) + merge(1, 0, compile_given)
     if (chosen > 1) call cli_usage_error(cli, "give at most one of --torchscript, --aoti and --compile")
     source%initializer = "initialize"
     source%file = ""
@@ -177,14 +180,14 @@ contains
       source%initializer = "initialize_ts"
       source%file = bench_path_join(model_dir, torchscript)
       source%label = "torchscript"
-    else if (cli_given(cli, "--aoti")) then
+    else if (aoti_given) then
       source%initializer = "initialize_aoti"
       source%file = bench_path_join(model_dir, cli_string(cli, "--aoti"))
       source%label = "aoti"
-    else if (cli_given(cli, "--compile")) then
+    else if (compile_given) then
       source%initializer = "initialize_compiled"
       source%label = "python model, torch.compile"
-    else if (build_uses_torchscript .and. .not. cli_given(cli, "--torchscript")) then
+    else if (build_uses_torchscript .and. .not. torchscript_given) then
       source%initializer = "initialize_ts"
       source%file = bench_path_join(model_dir, torchscript_default)
       source%label = "torchscript"

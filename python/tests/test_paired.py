@@ -84,3 +84,18 @@ def test_report_gives_intervals_and_the_resolution(native_results: dict, tmp_pat
     assert "6 runs" in text and "**Resolution.** Over 3 passes, the × native intervals" in text
     direct = next(line for line in text.splitlines() if line.startswith("| direct"))
     assert "| **1.500** [1.500, 1.575] |" in direct  # per-pass ratios 1.5, 1.5, 1.575
+
+
+def test_report_quotes_the_selftest_verdicts(native_results: dict, tmp_path: Path) -> None:
+    from ftbench.report import write_report
+
+    runs = _passes(native_results, "direct", {1: 3.0, 2: 3.3}, "direct")
+    runs += _passes(native_results, "native", {1: 2.0, 2: 2.2}, "native-python-eager")
+    assert "**Self-test**" not in write_report(runs, tmp_path).read_text()
+    (tmp_path / "selftest").mkdir()
+    verdict = "- **cgdrag**: smallest injected cost detected: 5.0 % of a step; A/A not flagged."
+    (tmp_path / "selftest" / "selftest.md").write_text(
+        f"# ftbench selftest\n\n| x |\n\n{verdict}\n"
+    )
+    text = write_report(runs, tmp_path).read_text()
+    assert "**Self-test** (`ftbench selftest`" in text and f"\n{verdict}\n" in text

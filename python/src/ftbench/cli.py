@@ -75,6 +75,18 @@ def _cmd_suite(args: argparse.Namespace) -> None:
     print(f"{len(files)} results files in {args.raw}")
 
 
+def _cmd_selftest(args: argparse.Namespace) -> None:
+    from ftbench.selftest import rows, run_selftest
+
+    if args.passes < 2:
+        raise ValueError("--passes must be at least 2 (an interval needs two passes)")
+    selected = rows(args.columns, args.steps, args.calls)
+    report = run_selftest(
+        args.build, args.models, args.out, args.passes, selected, progress=not args.no_progress
+    )
+    print(f"selftest: {report}")
+
+
 def _cmd_native(args: argparse.Namespace) -> None:
     from ftbench.native import NativeConfig, run_native
 
@@ -209,6 +221,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_suite)
+
+    p = sub.add_parser(
+        "selftest",
+        help="check what a run resolves: A/A, and costs of 2, 5 and 10 %% of a step injected",
+    )
+    p.add_argument("--build", type=Path, default=Path("build"), help="build tree (default: build)")
+    p.add_argument("--models", type=Path, default=Path("models"), help="models directory")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results/selftest"),
+        help="where selftest.md and the raw results go (default: results/selftest)",
+    )
+    p.add_argument("--passes", type=int, default=3, help="passes (default: 3)")
+    p.add_argument("--columns", type=int, default=8192, help="cgdrag columns (default: 8192)")
+    p.add_argument("--steps", type=int, default=10, help="cgdrag steps per process (default: 10)")
+    p.add_argument(
+        "--calls", type=int, default=1000, help="fixed-cost calls per process (default: 1000)"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=_cmd_selftest)
 
     p = sub.add_parser("native", help="run a native Python baseline (no Fortran)")
     p.add_argument("benchmark", choices=["large_stride", "cgdrag"])

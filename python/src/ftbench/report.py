@@ -490,6 +490,21 @@ def _resolution_lines(groups: dict[GroupKey, list[Result]]) -> list[str]:
     ]
 
 
+def _selftest_lines(selftest: Path) -> list[str]:
+    """The verdicts of the last ``ftbench selftest`` kept beside the report, if any."""
+    if not selftest.is_file():
+        return []
+    verdicts = [line for line in selftest.read_text().splitlines() if line.startswith("- **")]
+    return [
+        "**Self-test** (`ftbench selftest`, a separate run on this machine: injected costs of "
+        "2, 5 and 10 % of a step, and an A/A comparison; "
+        "[selftest/selftest.md](selftest/selftest.md)):",
+        "",
+        *verdicts,
+        "",
+    ]
+
+
 def _fixed_cost_section(groups: dict[GroupKey, list[Result]]) -> list[str]:
     table = []
     for key, runs in groups.items():
@@ -727,10 +742,13 @@ def write_report(
     runs are present); scaling plots and fits (when a path ran at three sizes or
     more); then every group of comparable runs with a summary table (coupling
     path, median, IQR, min, mean ± stddev of the ``loop`` phase, ratios to the
-    fastest passing run and to the fastest native baseline, coefficient of
-    variation, check verdict), a per-phase median table and two plots; and the
-    environment; and, when ``profiles_dir`` holds profiles (scripts/profile.sh),
-    where the time goes. Runs whose correctness check failed are listed but
+    fastest passing run and, pass by pass with an interval, to the native
+    baseline of the same format and grad mode, coefficient of variation, check
+    verdict), a per-phase median table and two plots; and the environment; and,
+    when ``profiles_dir`` holds profiles (scripts/profile.sh), where the time
+    goes. The run's resolution (the width of its × native intervals) opens the
+    report, with the verdicts of ``out_dir/selftest/selftest.md`` when ``ftbench
+    selftest`` left one there. Runs whose correctness check failed are listed but
     excluded from the ratios. Plots left from an earlier report in
     ``out_dir/plots`` are removed.
     """
@@ -772,6 +790,7 @@ def write_report(
         "",
     ]
     lines += _resolution_lines(groups)
+    lines += _selftest_lines(out_dir / "selftest" / "selftest.md")
     if noisy:
         lines += [
             f"> ⚠ **Noisy machine**: {len(noisy)} of {len(results)} configurations have a "
