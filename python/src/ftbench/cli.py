@@ -194,8 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_export)
 
     p = sub.add_parser("suite", help="run the default benchmark suite")
-    p.add_argument("--build", type=Path, default=Path("build"), help="build tree (default: build)")
-    p.add_argument("--models", type=Path, default=Path("models"), help="models directory")
+    _add_build_and_models(p)
     p.add_argument(
         "--raw",
         type=Path,
@@ -226,8 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
         "selftest",
         help="check what a run resolves: A/A, and costs of 2, 5 and 10 %% of a step injected",
     )
-    p.add_argument("--build", type=Path, default=Path("build"), help="build tree (default: build)")
-    p.add_argument("--models", type=Path, default=Path("models"), help="models directory")
+    _add_build_and_models(p)
     p.add_argument(
         "--out",
         type=Path,
@@ -301,6 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_cmd_report)
     return parser
+
+
+def _add_build_and_models(parser: argparse.ArgumentParser) -> None:
+    """The options of the subcommands that run the drivers: --build and --models."""
+    parser.add_argument(
+        "--build", type=Path, default=Path("build"), help="build tree (default: build)"
+    )
+    parser.add_argument("--models", type=Path, default=Path("models"), help="models directory")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
