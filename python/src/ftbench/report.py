@@ -137,7 +137,8 @@ def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
     return rows
 
 
-def _summary_table(runs: Sequence[Result]) -> str:
+def _summary_table(rows: Sequence[dict[str, object]]) -> str:
+    """The summary table of one group, from its :func:`summary_rows`."""
     table = [
         [
             row["path"],
@@ -154,7 +155,7 @@ def _summary_table(runs: Sequence[Result]) -> str:
             _processes(row["process_medians"]),
             "passed" if row["passed"] else "**FAILED**",
         ]
-        for row in summary_rows(runs)
+        for row in rows
     ]
     headers = [
         "coupling path",
@@ -467,13 +468,14 @@ def _one_off_table(runs: Sequence[Result]) -> str:
     )
 
 
-def _resolution_lines(groups: dict[GroupKey, list[Result]]) -> list[str]:
+def _resolution_lines(rows: dict[GroupKey, list[dict[str, object]]]) -> list[str]:
     """What the paired ratios could resolve: the median half-width of the × native
-    intervals of the rows that are not their own baseline."""
+    intervals of the rows (:func:`summary_rows` of each group) that are not their own
+    baseline."""
     summaries = [
         row["native"]
-        for runs in groups.values()
-        for row in summary_rows(runs)
+        for group_rows in rows.values()
+        for row in group_rows
         if row["passed"] and row["native"].passes > 1 and row["native"].high > row["native"].low
     ]
     if not summaries:
@@ -505,12 +507,13 @@ def _selftest_lines(selftest: Path) -> list[str]:
     ]
 
 
-def _fixed_cost_section(groups: dict[GroupKey, list[Result]]) -> list[str]:
+def _fixed_cost_section(rows: dict[GroupKey, list[dict[str, object]]]) -> list[str]:
+    """The fixed-cost section, from the :func:`summary_rows` of each group."""
     table = []
-    for key, runs in groups.items():
+    for key, group_rows in rows.items():
         if key[1] != FIXED_COST_MODEL or key[2] != FIXED_COST_SIZE:
             continue
-        for row in summary_rows(runs):
+        for row in group_rows:
             if row["passed"]:
                 table.append(
                     [
@@ -760,10 +763,9 @@ def write_report(
     for stale in plot_dir.glob("*.png"):
         stale.unlink()
     groups = group(results)
+    rows = {key: summary_rows(runs) for key, runs in groups.items()}  # bootstraps: once
     warmups = sorted({r.data["warmup"] for r in results})
-    noisy = [
-        r for rows in (summary_rows(g) for g in groups.values()) for r in rows if r["cv"] > NOISY_CV
-    ]
+    noisy = [row for group_rows in rows.values() for row in group_rows if row["cv"] > NOISY_CV]
     lines = [
         "# fortran-torch-bench report",
         "",
@@ -789,7 +791,7 @@ def write_report(
         "Every iteration's output was checked against a reference.",
         "",
     ]
-    lines += _resolution_lines(groups)
+    lines += _resolution_lines(rows)
     lines += _selftest_lines(out_dir / "selftest" / "selftest.md")
     if noisy:
         lines += [
@@ -799,7 +801,7 @@ def write_report(
             "treat differences smaller than the IQR as noise.",
             "",
         ]
-    lines += _fixed_cost_section(groups)
+    lines += _fixed_cost_section(rows)
     lines += _scaling_section(results, plot_dir)
     for key, runs in groups.items():
         slug = _slug(key)
@@ -808,7 +810,7 @@ def write_report(
         lines += [
             f"## {_title(key)}",
             "",
-            _summary_table(runs),
+            _summary_table(rows[key]),
             "",
             _phase_table(runs),
             "",
