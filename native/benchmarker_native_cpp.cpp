@@ -18,6 +18,7 @@
 // on error (one line on stderr, no results file), 2 on a usage error.
 
 #include "bench_check_c.h"
+#include "bench_inputs.h"
 #include "bench_json_c.h"
 #include "bench_tolerances.h"
 
@@ -40,7 +41,6 @@
 #include <iostream>
 #include <limits>
 #include <numeric>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -125,7 +125,7 @@ struct Run {
 int main(int argc, char **argv) {
   CLI::App app{"Native C++ baseline: a TorchScript model or AOTInductor package over preallocated "
                "buffers (no Fortran)."};
-  std::string model_dir, model_file, benchmark, data_path, json_path;
+  std::string model_dir, model_file, benchmark, data_path, json_path, input_path;
   int ntimes = 0, n = 0, columns = 8192, threads = 0, warmup = 1;
   app.add_option("model-dir", model_dir, "directory holding the model")->required();
   app.add_option("model-file", model_file, "TorchScript file, or AOTInductor package (.pt2)")
@@ -141,6 +141,9 @@ int main(int argc, char **argv) {
   app.add_option("--threads", threads, "intra-op threads (default: libtorch's)")->check(CLI::PositiveNumber);
   app.add_option("--warmup", warmup, "warm-up iterations (default 1)")->check(CLI::NonNegativeNumber);
   app.add_option("--json", json_path, "write the results to this file");
+  app.add_option("--write-input", input_path,
+                 "large_stride: write the first iteration's input to this file (raw float32, "
+                 "column-major) to compare paths");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
@@ -242,8 +245,6 @@ int main(int argc, char **argv) {
     const double load_seconds = seconds_since(load_start);
 
     Run run;
-    std::mt19937 generator(12345);
-    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
     const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
     const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
     const double rtol = cgdrag ? FTB_CGDRAG_RTOL : FTB_LARGE_STRIDE_RTOL;
@@ -259,7 +260,21 @@ int main(int argc, char **argv) {
     };
     for (int it = 0; it < warmup + ntimes; ++it) {
       if (!cgdrag) {
-        for (float &value : x32) value = uniform(generator);
+        // The input rule every path shares (checks.json, generated into bench_inputs.h):
+        // element (i, j) of iteration k, all from 0, exact in float32.
+        const int64_t offset = int64_t{FTB_LARGE_STRIDE_ITERATION_STEP} * it;
+        for (int64_t j = 0; j < n; ++j)
+          for (int64_t i = 0; i < n; ++i)
+            x32[i + j * n] = static_cast<float>((FTB_LARGE_STRIDE_ROW_STEP * i +
+                                                 FTB_LARGE_STRIDE_COLUMN_STEP * j + offset) %
+                                                FTB_LARGE_STRIDE_MODULUS) /
+                             static_cast<float>(FTB_LARGE_STRIDE_MODULUS);
+        if (it == 0 && !input_path.empty()) {
+          std::ofstream file(input_path, std::ios::binary);
+          file.write(reinterpret_cast<const char *>(x32.data()),
+                     static_cast<std::streamsize>(x32.size() * sizeof(float)));
+          if (!file) throw std::runtime_error("--write-input " + input_path + ": cannot write");
+        }
       }
       std::fill(y32.begin(), y32.end(), std::numeric_limits<float>::quiet_NaN());
       std::fill(x64.begin(), x64.end(), std::numeric_limits<double>::quiet_NaN());

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The main job: set up (scripts/setup.sh), export the models, write the cgdrag
 # inputs and references, run the default benchmark suite and write
-# results/report.md with its plots (raw results and logs in results/raw/).
+# results/report.md with its plots (raw results and logs in results/raw.tar.xz).
 #
-#   ./scripts/run_benchmarks.sh               default suite, 1 intra-op thread
+#   ./scripts/run_benchmarks.sh               default suite, 1 intra-op thread (about
+#                                             2 min; 5 from a fresh clone)
 #   ./scripts/run_benchmarks.sh --threads 2   default suite at 2 threads
+#   ./scripts/run_benchmarks.sh --full        every path, format and grad mode (about 16 min)
 #   ./scripts/run_benchmarks.sh --sweep       size and thread sweeps instead:
 #                                             results/sweep/report.md (about 10 min)
 #   ./scripts/run_benchmarks.sh --selftest    what a run resolves instead: A/A and
@@ -25,5 +27,5 @@ out=results
 for arg in "$@"; do
   if [ "$arg" = "--sweep" ]; then out=results/sweep; fi
 done
-.venv/bin/ftbench suite --build "${FTB_BUILD_DIR:-build}" --models models --raw "$out/raw" "$@"
-.venv/bin/ftbench report "$out/raw" --out "$out"
+.venv/bin/ftbench suite --build "${FTB_BUILD_DIR:-build}" --models models --raw "$out/raw.tar.xz" "$@"
+.venv/bin/ftbench report "$out/raw.tar.xz" --out "$out"

@@ -73,9 +73,9 @@ program benchmarker_large_stride_forpy
   call timer_record_once(timer, "model load", timer_now() - t0)
 
   allocate (x(n, n), y(n, n))
-  call random_init(repeatable=.true., image_distinct=.true.)
   do it = 1, settings%warmup + settings%ntimes
-    call large_stride_fill(x, y)
+    call large_stride_fill(x, y, it)
+    if (it == 1) call large_stride_save_input(cli, x)
 
     call timer_start(timer, p_loop)
     call timer_start(timer, p_create)

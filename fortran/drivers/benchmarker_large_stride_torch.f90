@@ -3,7 +3,7 @@
 !>
 !> usage: benchmarker_large_stride_torch <model-dir> <model-file> <ntimes> <N> [options]
 !>
-!> Each iteration fills an N x N real32 array with uniform random numbers, then
+!> Each iteration fills an N x N real32 array by the shared input rule, then
 !> times separately: wrapping input and output arrays as tensors ("tensor
 !> creation"), forward ("forward"), deleting the tensors ("tensor deletion"),
 !> and the three together ("loop"). The output must equal 2 * input with
@@ -62,9 +62,9 @@ program benchmarker_large_stride_torch
   metadata = torch_model_metadata(model)
 
   allocate (x(n, n), y(n, n))
-  call random_init(repeatable=.true., image_distinct=.true.)
   do it = 1, settings%warmup + settings%ntimes
-    call large_stride_fill(x, y)
+    call large_stride_fill(x, y, it)
+    if (it == 1) call large_stride_save_input(cli, x)
 
     call timer_start(timer, p_loop)
     call timer_start(timer, p_create)

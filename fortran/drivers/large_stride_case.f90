@@ -6,14 +6,17 @@
 module large_stride_case
   use, intrinsic :: iso_fortran_env, only: real32, real64
   use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan
-  use bench_cli, only: cli_parser, cli_create, cli_add_positional
+  use bench_cli, only: cli_parser, cli_create, cli_add_positional, cli_add_option, cli_string
+  use bench_inputs, only: large_stride_row_step, large_stride_column_step, &
+                          large_stride_iteration_step, large_stride_modulus
   use bench_check, only: check_log, check_create, check_compare
   use bench_tolerances, only: large_stride_rtol, large_stride_atol_fraction
   use bench_json, only: json_document, json_set
+  use bench_run, only: bench_fail
   implicit none
   private
 
-  public :: large_stride_cli, large_stride_fill, large_stride_check_create, large_stride_compare
+  public :: large_stride_cli, large_stride_fill, large_stride_save_input, large_stride_check_create, large_stride_compare
   public :: large_stride_describe
 
   !> Phases timed every iteration, in order (see docs/benchmarks.md).
@@ -42,16 +45,47 @@ contains
     call cli_add_positional(cli, model_name, model_help)
     call cli_add_positional(cli, "ntimes", "measured iterations (after the warm-up)")
     call cli_add_positional(cli, "N", "array size: the input is N x N real32")
+    call cli_add_option(cli, "--write-input", "FILE", "write the first iteration's input to " // &
+                        "FILE (raw real32, column-major) to compare paths", "")
   end subroutine large_stride_cli
 
-  !> New input for one iteration: x uniform in [0, 1); y set to NaN so that a
-  !> forward that writes nothing fails the check.
-  subroutine large_stride_fill(x, y)
+  !> New input for one iteration, by the rule every path shares (checks.json,
+  !> generated into bench_inputs): element (i, j) of iteration k, all counted from 0,
+  !> is mod(row_step i + column_step j + iteration_step k, modulus) / modulus, in
+  !> [0, 1) and exact in real32. y is set to NaN so that a forward that writes
+  !> nothing fails the check.
+  subroutine large_stride_fill(x, y, iteration)
     real(real32), intent(out) :: x(:, :)  !< input
     real(real32), intent(out) :: y(:, :)  !< output, poisoned
-    call random_number(x)
+    integer, intent(in) :: iteration      !< 1 .. warmup + ntimes
+    integer :: i, j, offset
+    offset = large_stride_iteration_step * (iteration - 1)
+    do j = 1, size(x, 2)
+      do i = 1, size(x, 1)
+        x(i, j) = real(modulo(large_stride_row_step * (i - 1) + large_stride_column_step * (j - 1) &
+                              + offset, large_stride_modulus), real32) / large_stride_modulus
+      end do
+    end do
     y = ieee_value(y, ieee_quiet_nan)
   end subroutine large_stride_fill
+
+  !> With --write-input FILE, write x to FILE as raw real32 bytes in column-major
+  !> order (what the identical-inputs test compares between paths); else nothing.
+  !> A file that cannot be written stops the run with one line (bench_fail).
+  subroutine large_stride_save_input(cli, x)
+    type(cli_parser), intent(in) :: cli  !< parsed command line
+    real(real32), intent(in) :: x(:, :)  !< the input to write
+    character(len=:), allocatable :: path
+    character(len=256) :: message
+    integer :: unit, stat
+    path = cli_string(cli, "--write-input")
+    if (len(path) == 0) return
+    open (newunit=unit, file=path, access="stream", form="unformatted", status="replace", &
+          action="write", iostat=stat, iomsg=message)
+    if (stat == 0) write (unit, iostat=stat, iomsg=message) x
+    if (stat == 0) close (unit, iostat=stat, iomsg=message)
+    if (stat /= 0) call bench_fail("--write-input " // path // ": " // trim(message), "")
+  end subroutine large_stride_save_input
 
   !> Start the correctness log of a large-stride run (tolerances: bench_tolerances).
   subroutine large_stride_check_create(check, ntimes, warmup)

@@ -120,9 +120,8 @@ def test_failed_suite_names_the_run_and_keeps_the_previous_results(
 ) -> None:
     from ftbench.suite import Run, SuiteError, run_suite
 
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    (raw / "previous.json").write_text("{}")
+    raw = tmp_path / "raw.tar.xz"
+    raw.write_bytes(b"previous")
     runs = [
         Run(
             "ok",
@@ -136,13 +135,15 @@ def test_failed_suite_names_the_run_and_keeps_the_previous_results(
     message = str(error.value)
     assert message.startswith("broken: benchmarker_large_stride_torch exited with 1: ")
     assert "missing.pt': no such file" in message and "raw.partial/broken.log" in message
-    assert [p.name for p in raw.iterdir()] == ["previous.json"]  # untouched
+    assert raw.read_bytes() == b"previous"  # untouched
+    assert (tmp_path / "raw.partial" / "broken.log").exists()  # kept to read
 
 
 def test_suite_records_threads_and_malloc_settings(
     build_dir: Path, model_dir: Path, tmp_path: Path
 ) -> None:
-    from ftbench.suite import PINNED_MALLOC, PYTHON_BASELINE, Run, run_suite
+    from ftbench.results import load_all
+    from ftbench.suite import PINNED_MALLOC, PYTHON_BASELINE, Run, pinned_cpus, run_suite
 
     runs = [
         Run(
@@ -153,18 +154,25 @@ def test_suite_records_threads_and_malloc_settings(
         ),
         Run("python", PYTHON_BASELINE, ("large_stride", "2", "--n", "4"), threads=2),
     ]
-    for path in run_suite(runs, build_dir, model_dir, tmp_path / "raw", progress=False):
-        data = load(path).data
+    raw = tmp_path / "raw.tar.xz"
+    names = run_suite(runs, build_dir, model_dir, raw, progress=False, seed=-1)
+    assert names == ["direct.json", "python.json"]
+    for result in load_all([raw]):
+        data = result.data
         variables = data["environment"]["variables"]
         assert variables["OMP_NUM_THREADS"] == "2" and data["threads"] == 2
         assert {k: variables[k] for k in PINNED_MALLOC} == PINNED_MALLOC
+        conditions = data["run_conditions"]
+        assert conditions["pass"] == 1 and conditions["order_seed"] == -1
+        assert conditions["wall_seconds"] > 0 and len(conditions["load_average_before"]) == 3
+        assert conditions["pinned_cpus"] == pinned_cpus(2)
 
 
 @pytest.mark.parametrize(
     "args",
     [
         ["benchmarker_large_stride_forpy", "large_stride_emulator", 100000, 64],
-        ["benchmarker_large_stride_torch", "large_stride_vectorized_cpu.pt", 100000, 64],
+        ["benchmarker_large_stride_torch", "large_stride_vectorized_cpu.pt", 1000000, 256],
     ],
 )
 def test_ctrl_c_stops_the_program_and_leaves_no_results(
@@ -189,7 +197,7 @@ def test_ctrl_c_stops_the_program_and_leaves_no_results(
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(3)  # well inside the loop (100,000 iterations take minutes)
+    time.sleep(3)  # well inside the loop (the runs asked for take minutes)
     assert process.poll() is None
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import torch
 
 from conftest import REPO, run
 from ftbench import export as export_module
+from ftbench import inputs
 from ftbench.emulators import load_aoti
 from ftbench.export import SPECS, RoundTripError, export, export_all, read_metadata
 from ftbench.models import large_stride
@@ -249,3 +251,42 @@ def test_usets_build_loads_torchscript_by_default(
         + ["--json", results]
     )
     assert out.returncode == 0 and load(results).data["coupling_variant"] == "python model"
+
+
+def test_every_path_feeds_identical_input_bytes(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    """The direct and embedded drivers, the C++ and the Python baselines write their
+    first input; all equal the rule of checks.json (ftbench.inputs) byte for byte."""
+    n = 37  # odd: a row/column swap or a wrong stride changes the bytes
+    programs = {
+        "direct": [build_dir / "bin" / DRIVER, model_dir, "large_stride_vectorized_cpu.pt", 1, n],
+        "embedded": [build_dir / "bin" / FORPY, model_dir, "large_stride_emulator", 1, n]
+        + ["--variant", "vectorized"],
+        "native-cpp": [build_dir / "bin" / "benchmarker_native_cpp", model_dir]
+        + ["large_stride_vectorized_cpu.pt", 1, "large_stride", "--n", n],
+        "native-python": [sys.executable, "-m", "ftbench.cli", "native", "large_stride", 1]
+        + ["--n", n, "--models", model_dir],
+    }
+    expected = inputs.large_stride_input(n, 0)
+    assert expected.dtype == np.float32 and expected.flags.f_contiguous
+    assert len(np.unique(expected)) > n  # not a constant or a single row
+    for path, command in programs.items():
+        written = tmp_path / f"{path}.bin"
+        out = run([*command, "--threads", 1, "--write-input", written])
+        assert out.returncode == 0, path + out.stdout + out.stderr
+        assert written.read_bytes() == expected.tobytes(order="F"), path
+    # Consecutive iterations differ (a stale output fails the check).
+    assert not np.array_equal(inputs.large_stride_input(n, 1), expected)
+
+
+def test_write_input_to_unwritable_path_fails_in_one_line(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    results = tmp_path / "r.json"
+    out = run(
+        [build_dir / "bin" / DRIVER, model_dir, "large_stride_vectorized_cpu.pt", 1, 4]
+        + ["--write-input", tmp_path / "missing" / "x.bin", "--json", results]
+    )
+    assert out.returncode == 1 and out.stderr.count("\n") == 1
+    assert "--write-input" in out.stderr and not results.exists()

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import run
-from ftbench.results import load
+from ftbench.results import load, load_all
 from ftbench.selftest import Outcome, markdown, plan, resolved_from, rows, run_selftest
 
 
@@ -115,7 +115,7 @@ def test_whole_selftest_on_small_sizes(build_dir: Path, model_dir: Path, tmp_pat
         selected=rows(columns=128, cgdrag_steps=2, calls=50),
         progress=False,
     )
-    assert len(list((tmp_path / "raw").glob("*.json"))) == 2 * 5 * 2 * 2
+    assert len(load_all([tmp_path / "raw.tar.xz"])) == 2 * 5 * 2 * 2
     text = report.read_text()
     for row in ("cgdrag", "fixed cost"):
         assert f"- **{row}**: resolves " in text

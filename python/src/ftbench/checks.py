@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import numpy as np
 import torch
@@ -53,13 +54,19 @@ class Tolerance:
 
 
 @cache
+def _definitions() -> dict[str, Any]:
+    """The parsed ``checks.json``."""
+    return json.loads(resources.files("ftbench").joinpath("checks.json").read_text())
+
+
+@cache
 def tolerance(benchmark: str) -> Tolerance:
     """The tolerance of ``benchmark`` from ``checks.json``.
 
     Raises:
         ValueError: no such benchmark in checks.json.
     """
-    definitions = json.loads(resources.files("ftbench").joinpath("checks.json").read_text())
+    definitions = _definitions()
     if benchmark not in definitions or benchmark == "description":
         known = ", ".join(k for k in definitions if k != "description")
         raise ValueError(f"no tolerance for benchmark {benchmark!r} in checks.json ({known})")
@@ -67,6 +74,15 @@ def tolerance(benchmark: str) -> Tolerance:
     return Tolerance(
         benchmark=benchmark, **{k: entry[k] for k in Tolerance.__annotations__ if k != "benchmark"}
     )
+
+
+def large_stride_input_rule() -> dict[str, int]:
+    """The large-stride input rule's integers from ``checks.json`` (``row_step``,
+    ``column_step``, ``iteration_step``, ``modulus``); used by
+    :func:`ftbench.inputs.large_stride_input`."""
+    definitions = _definitions()
+    rule = definitions["large_stride"]["input"]
+    return {k: int(rule[k]) for k in ("row_step", "column_step", "iteration_step", "modulus")}
 
 
 def unit_roundoff(dtype: str) -> float:

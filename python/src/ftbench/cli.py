@@ -59,9 +59,14 @@ def _cmd_inputs(args: argparse.Namespace) -> None:
 
 
 def _cmd_suite(args: argparse.Namespace) -> None:
-    from ftbench.suite import DEFAULT_REPEAT, default_suite, run_suite, sweep_suite
+    from ftbench.suite import DEFAULT_REPEAT, default_suite, full_suite, run_suite, sweep_suite
 
-    runs = sweep_suite() if args.sweep else default_suite(args.threads)
+    if args.sweep:
+        runs = sweep_suite()
+    elif args.full:
+        runs = full_suite(args.threads)
+    else:
+        runs = default_suite(args.threads)
     repeat = args.repeat if args.repeat is not None else (1 if args.sweep else DEFAULT_REPEAT)
     files = run_suite(
         runs,
@@ -71,6 +76,8 @@ def _cmd_suite(args: argparse.Namespace) -> None:
         pin_malloc=not args.no_pin_malloc,
         progress=not args.no_progress,
         repeat=repeat,
+        seed=args.seed,
+        pin_cpus=not args.no_pin_cpus,
     )
     print(f"{len(files)} results files in {args.raw}")
 
@@ -102,6 +109,7 @@ def _cmd_native(args: argparse.Namespace) -> None:
         n=args.n,
         columns=args.columns,
         quiet=args.quiet,
+        write_input=args.write_input,
     )
     document = run_native(config, args.json)
     if not document["correctness"]["passed"]:
@@ -198,11 +206,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--raw",
         type=Path,
-        default=Path("results/raw"),
-        help="where results files and logs go (default: results/raw)",
+        default=Path("results/raw.tar.xz"),
+        help="archive the results files and logs go into (default: results/raw.tar.xz)",
     )
     p.add_argument("--threads", type=int, default=1, help="intra-op threads (default: 1)")
-    p.add_argument(
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--full",
+        action="store_true",
+        help="every path, model format and grad mode (default: the main paths, about 2 min)",
+    )
+    which.add_argument(
         "--sweep",
         action="store_true",
         help="run the size and thread sweeps instead (threads 1 and 2; --threads is ignored)",
@@ -213,10 +227,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave glibc's malloc thresholds dynamic (default: pinned)",
     )
     p.add_argument(
+        "--no-pin-cpus",
+        action="store_true",
+        help="do not pin each process to CPUs (default: the last CPUs, as many as threads)",
+    )
+    p.add_argument(
         "--repeat",
         type=int,
         help="run every configuration in this many processes, pass after pass "
         "(default: 3, or 1 with --sweep)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=20261123,  # ftbench.suite.SEED
+        help="seed of the shuffled order within each pass (negative: the suite's order)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_suite)
@@ -262,6 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", type=Path, default=Path("models"), help="models directory")
     p.add_argument("--json", type=Path, help="write the results to this file")
     p.add_argument("--quiet", action="store_true", help="print only failed checks and the summary")
+    p.add_argument(
+        "--write-input",
+        type=Path,
+        help="large_stride: write the first iteration's input to this file (raw float32, "
+        "column-major) to compare paths",
+    )
     p.set_defaults(run=_cmd_native)
 
     p = sub.add_parser(

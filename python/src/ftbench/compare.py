@@ -3,7 +3,7 @@
 Absolute times are not comparable across days on a shared machine (its speed
 drifts up to 2x), so a coupled path is judged by its **ratio to its own run's
 native baseline** (the like-for-like baseline of the report,
-:func:`ftbench.report.native_reference`): per pass of the suite, path / native
+:func:`ftbench.report.stats.native_reference`): per pass of the suite, path / native
 (:mod:`ftbench.paired`), then the ratio of those per-pass ratios, median over
 B's passes / median over A's passes, with a 95 % bootstrap interval
 (``scipy.stats.bootstrap``, percentile method, both sides resampled
@@ -33,7 +33,8 @@ from scipy import stats
 from tabulate import tabulate
 
 from ftbench.paired import paired_ratios
-from ftbench.report import fmt_seconds, native_reference
+from ftbench.report.markdown import fmt_seconds
+from ftbench.report.stats import native_reference
 from ftbench.results import Result, merge_repeats
 
 RESAMPLES = 2000

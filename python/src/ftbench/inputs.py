@@ -1,4 +1,5 @@
-"""MiMA-like inputs and reference outputs for the WaveNet-2 (cgdrag) benchmark.
+"""The benchmarks' inputs: MiMA-like fields and references for WaveNet-2 (cgdrag),
+and the large-stride input rule (:func:`large_stride_input`).
 
 The grid is MiMA's T42 Gaussian grid: 128 longitudes x 64 Gaussian latitudes x
 40 levels (level 1 at the top, as in MiMA/FMS). Fields, all float64:
@@ -36,6 +37,21 @@ from ftbench.models import wavenet
 
 N_LON, N_LAT, N_LEV = 128, 64, wavenet.N_LEVELS
 INPUT_SEED = 42
+
+
+def large_stride_input(n: int, iteration: int) -> np.ndarray:
+    """The large-stride input of ``iteration`` (counted from 0, warm-up included): an
+    (n, n) float32 array in Fortran order, by the rule of ``checks.json``
+    (``large_stride.input``) that the Fortran drivers and the C++ baseline also
+    follow: element ``[i, j]`` is ``((row_step i + column_step j + iteration_step
+    iteration) mod modulus) / modulus``, in [0, 1) and exact in float32.
+    """
+    rule = checks.large_stride_input_rule()
+    i = np.arange(n, dtype=np.int64)[:, np.newaxis]
+    j = np.arange(n, dtype=np.int64)[np.newaxis, :]
+    k = rule["iteration_step"] * iteration
+    numerator = (rule["row_step"] * i + rule["column_step"] * j + k) % rule["modulus"]
+    return np.asfortranarray(numerator.astype(np.float32) / np.float32(rule["modulus"]))
 
 
 def gaussian_latitudes(n: int = N_LAT) -> np.ndarray:

@@ -77,6 +77,8 @@ class NativeConfig:
         variant: large_stride model (``loop`` or ``vectorized``); n: its size N.
         columns: cgdrag columns (a multiple of 128, at most 8192).
         quiet: print only failed checks and the summary.
+        write_input: large_stride: write the first iteration's input there (raw
+            float32, column-major), to compare the paths' inputs.
     """
 
     benchmark: str
@@ -90,6 +92,7 @@ class NativeConfig:
     n: int = 4
     columns: int = 8192
     quiet: bool = False
+    write_input: Path | None = None
 
 
 def git_commit() -> str:
@@ -138,19 +141,13 @@ class _Case:
     """The model, buffers, step and check of one benchmark."""
 
     def __init__(self, config: NativeConfig) -> None:
+        """Inputs, outputs and references (read from the netCDF file for cgdrag): the
+        work the Fortran drivers do before their timer. The model comes from :meth:`load`."""
         self.config = config
-        self.rng = np.random.default_rng(12345)
+        self.model: Callable[..., torch.Tensor] | None = None
+        self.metadata: dict[str, str] = {}
+        self.file: Path | None = None
         if config.benchmark == "large_stride":
-            self.model, self.metadata, self.file = self._model(
-                lambda: large_stride.build(config.variant),
-                f"large_stride_{config.variant}_cpu.pt",
-                {
-                    "model": f"large_stride_{config.variant}",
-                    "benchmark": "large_stride",
-                    "variant": config.variant,
-                    "dtype": "float32",
-                },
-            )
             n = config.n
             self.x = np.asfortranarray(np.zeros((n, n), dtype=np.float32))
             self.y = np.asfortranarray(np.zeros((n, n), dtype=np.float32))
@@ -158,17 +155,6 @@ class _Case:
             self.dtype = "float32"
             self.reference = "analytic: 2 * input with element (1, 2) negated"
         elif config.benchmark == "cgdrag":
-            checkpoint = config.models / "wavenet_checkpoint.pt"
-            self.model, self.metadata, self.file = self._model(
-                lambda: wavenet.build(checkpoint),
-                "cgdrag_cpu.pt",
-                {
-                    "model": "cgdrag_wavenet2",
-                    "benchmark": "cgdrag",
-                    "variant": "wavenet2",
-                    "dtype": "float64",
-                },
-            )
             if config.columns % inputs.N_LON or not 0 < config.columns <= 8192:
                 raise ValueError("columns must be a multiple of 128 between 128 and 8192")
             rows = config.columns // inputs.N_LON
@@ -197,9 +183,40 @@ class _Case:
             self.reference_conditions = None
         self.atol: dict[str, float] = {}
 
+    def load(self) -> None:
+        """Get the model as ``config.mode`` says (the timed ``model load``).
+
+        Raises:
+            FileNotFoundError: the exported file or the checkpoint is missing.
+        """
+        config = self.config
+        if config.benchmark == "large_stride":
+            self.model, self.metadata, self.file = self._model(
+                lambda: large_stride.build(config.variant),
+                f"large_stride_{config.variant}_cpu.pt",
+                {
+                    "model": f"large_stride_{config.variant}",
+                    "benchmark": "large_stride",
+                    "variant": config.variant,
+                    "dtype": "float32",
+                },
+            )
+        else:
+            checkpoint = config.models / "wavenet_checkpoint.pt"
+            self.model, self.metadata, self.file = self._model(
+                lambda: wavenet.build(checkpoint),
+                "cgdrag_cpu.pt",
+                {
+                    "model": "cgdrag_wavenet2",
+                    "benchmark": "cgdrag",
+                    "variant": "wavenet2",
+                    "dtype": "float64",
+                },
+            )
+
     def _model(
         self, build: Callable[[], torch.nn.Module], file_name: str, metadata: dict[str, str]
-    ) -> tuple[torch.nn.Module, dict[str, str], Path | None]:
+    ) -> tuple[Callable[..., torch.Tensor], dict[str, str], Path | None]:
         if self.config.mode == "eager":
             return build(), {**metadata, "format": "python-eager"}, None
         if self.config.mode == "compile":
@@ -216,11 +233,15 @@ class _Case:
         model, stored = load_with_metadata(path)
         return model, stored, path
 
-    def prepare(self) -> None:
-        """New input (large_stride) and NaN outputs, outside the timed step."""
+    def prepare(self, iteration: int) -> None:
+        """New input (large_stride: :func:`ftbench.inputs.large_stride_input` of
+        ``iteration``, counted from 0 with the warm-up) and NaN outputs, outside the
+        timed step; with ``config.write_input`` the first input is written there."""
         if self.config.benchmark == "large_stride":
-            self.x[...] = self.rng.random(self.x.shape, dtype=np.float32)
+            self.x[...] = inputs.large_stride_input(self.config.n, iteration)
             self.y[...] = np.nan
+            if iteration == 0 and self.config.write_input is not None:
+                self.x.ravel(order="F").tofile(self.config.write_input)
         else:
             self.gwfx[...] = np.nan
             self.gwfy[...] = np.nan
@@ -289,15 +310,16 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
     if config.threads > 0:
         torch.set_num_threads(config.threads)
     document: dict[str, Any] = {"schema_version": 2, "environment": environment()}
-    start = time.perf_counter()
     case = _Case(config)
+    start = time.perf_counter()
+    case.load()
     load_seconds = time.perf_counter() - start
     total = config.warmup + config.ntimes
     seconds = np.zeros((total, len(PHASES)))
     ratios = np.zeros(total)
     differences = np.zeros(total)
     for it in range(total):
-        case.prepare()
+        case.prepare(it)
         stamps = [time.perf_counter_ns()]
         case.step(grads[config.grad](), stamps)
         t0, t1, t2, t3 = stamps

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import tarfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -117,6 +118,11 @@ class Result:
         """True when every iteration passed its correctness check."""
         return bool(self.data["correctness"]["passed"])
 
+    def statistics(self, phase: str = HEADLINE_PHASE) -> dict[str, float | int]:
+        """:func:`statistics` of the measured durations of ``phase`` (count, min, median,
+        mean, stddev, max), computed from the samples themselves."""
+        return statistics(self.seconds(phase))
+
     def seconds(self, phase: str = HEADLINE_PHASE) -> np.ndarray:
         """Measured durations of ``phase`` (warm-up excluded), in seconds."""
         return np.asarray(self.data["phases"][phase]["seconds"], dtype=float)
@@ -130,9 +136,16 @@ def load(path: Path) -> Result:
             (the message names the file and the offending field).
     """
     try:
-        data = json.loads(Path(path).read_text())
+        text = Path(path).read_text()
     except OSError as error:
         raise ResultsError(f"{path}: cannot read: {error.strerror}") from None
+    return _parse(text, Path(path))
+
+
+def _parse(text: str, path: Path) -> Result:
+    """Validate the text of a results file read from ``path``."""
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         raise ResultsError(f"{path}: not JSON: {error}") from None
     try:
@@ -146,18 +159,48 @@ def load(path: Path) -> Result:
     return Result(Path(path), data)
 
 
+ARCHIVE_SUFFIX = ".tar.xz"
+"""A suite's raw results: one xz-compressed tar of its ``*.json`` and ``*.log`` files
+(``ftbench suite``), small in git history."""
+
+
+def load_archive(archive: Path) -> list[Result]:
+    """Load every ``*.json`` member of a raw results archive (``<name>.tar.xz``), in name
+    order; each result's ``path`` is ``<archive>/<member>``.
+
+    Raises:
+        ResultsError: the archive is unreadable or a member is not a valid results file.
+    """
+    try:
+        with tarfile.open(archive, "r:xz") as tar:
+            members = sorted(
+                (m for m in tar.getmembers() if m.isfile() and m.name.endswith(".json")),
+                key=lambda m: m.name,
+            )
+            texts = [(m.name, tar.extractfile(m).read().decode()) for m in members]  # type: ignore[union-attr]
+    except (OSError, tarfile.TarError, EOFError) as error:
+        raise ResultsError(f"{archive}: cannot read the archive: {error}") from None
+    return [_parse(text, Path(archive) / name) for name, text in texts]
+
+
 def load_all(paths: Iterable[Path]) -> list[Result]:
-    """Load every results file named, expanding directories to their ``*.json`` files.
+    """Load every results file named, expanding directories to their ``*.json`` files
+    and raw results archives (``*.tar.xz``) to their members.
 
     Raises:
         ResultsError: as :func:`load`, or when no file is found at all.
     """
-    files: list[Path] = []
+    results: list[Result] = []
     for path in map(Path, paths):
-        files.extend(sorted(path.glob("*.json")) if path.is_dir() else [path])
-    if not files:
+        if path.name.endswith(ARCHIVE_SUFFIX):
+            results += load_archive(path)
+        elif path.is_dir():
+            results += [load(f) for f in sorted(path.glob("*.json"))]
+        else:
+            results.append(load(path))
+    if not results:
         raise ResultsError("no results files found (run the benchmarks first)")
-    return [load(f) for f in files]
+    return results
 
 
 def statistics(x: np.ndarray) -> dict[str, float | int]:

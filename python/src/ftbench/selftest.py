@@ -29,7 +29,7 @@ import numpy as np
 from tabulate import tabulate
 
 from ftbench.compare import compare
-from ftbench.results import load, load_all
+from ftbench.results import Result, load_all
 from ftbench.suite import Run, run_suite
 
 DELTAS = (0.02, 0.05, 0.10)
@@ -139,14 +139,19 @@ class Outcome:
     flagged: bool
 
 
-def outcomes(row: Row, raw_dir: Path) -> list[Outcome]:
-    """Compare each set of ``row`` in ``raw_dir`` with its set A."""
+def outcomes(row: Row, raw: Path) -> list[Outcome]:
+    """Compare each set of ``row`` in the raw results archive ``raw`` with its set A."""
     slug = _slug(row)
-    base = load_all(sorted(raw_dir.glob(f"{slug}_A_*.json")))
+    results = load_all([raw])
+
+    def named(name: str) -> list[Result]:
+        return [r for r in results if r.path.name.startswith(f"{slug}_{name}_")]
+
+    base = named("A")
     base_step = float(np.median(np.concatenate([r.seconds() for r in base if not r.is_native])))
     found = []
     for name, _ in _set_names()[1:]:
-        other = load_all(sorted(raw_dir.glob(f"{slug}_{name}_*.json")))
+        other = named(name)
         (path_row,) = [c for c in compare(base, other, threshold=0.0) if c.basis == "native"]
         injected = float(
             next(r for r in other if not r.is_native).data.get("injected_seconds_per_step", 0.0)
@@ -239,10 +244,11 @@ def run_selftest(
     selected: Sequence[Row] | None = None,
     progress: bool = True,
 ) -> Path:
-    """Run the self-test and write ``out_dir/selftest.md`` (raw results in ``out_dir/raw``).
+    """Run the self-test and write ``out_dir/selftest.md`` (raw results in
+    ``out_dir/raw.tar.xz``).
 
     A pilot run of each path (nothing injected, part of no set; kept in
-    ``out_dir/pilot``) gives the median step the injected costs are fractions of.
+    ``out_dir/pilot.tar.xz``) gives the median step the injected costs are fractions of.
 
     Raises:
         SuiteError: a run failed (see :func:`ftbench.suite.run_suite`).
@@ -252,13 +258,15 @@ def run_selftest(
         Run(f"{_slug(row)}_pilot", row.path[0], (*row.path[1], "--inject-ns", "0"))
         for row in selected
     ]
-    pilot_files = run_suite(pilots, build_dir, models_dir, out_dir / "pilot", progress=False)
+    pilot_archive = out_dir / "pilot.tar.xz"
+    run_suite(pilots, build_dir, models_dir, pilot_archive, progress=False, seed=-1)
+    steps = {r.path.stem: float(np.median(r.seconds())) for r in load_all([pilot_archive])}
     runs = []
-    for row, pilot in zip(selected, pilot_files, strict=True):
-        step = float(np.median(load(pilot).seconds()))
-        runs += plan(row, step, passes)
-    run_suite(runs, build_dir, models_dir, out_dir / "raw", progress=progress)
-    found = [o for row in selected for o in outcomes(row, out_dir / "raw")]
+    for row in selected:
+        runs += plan(row, steps[f"{_slug(row)}_pilot"], passes)
+    # plan() shuffles each pass itself: the suite keeps that order.
+    run_suite(runs, build_dir, models_dir, out_dir / "raw.tar.xz", progress=progress, seed=-1)
+    found = [o for row in selected for o in outcomes(row, out_dir / "raw.tar.xz")]
     report = out_dir / "selftest.md"
     report.write_text(markdown(found, passes))
     return report

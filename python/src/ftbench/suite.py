@@ -1,27 +1,37 @@
 """Running the benchmark drivers and native baselines as a suite.
 
 A suite is a list of runs (a Fortran driver, the native C++ baseline, or the
-native Python baseline). ``run_suite`` runs them one after another under
-controlled conditions (intra-op threads and ``OMP_NUM_THREADS`` per run, glibc
-malloc thresholds), writes each run's JSON and log into a fresh directory and
-only replaces the previous results when every run passed, so a failed suite
+native Python baseline). ``run_suite`` runs them pass after pass, in a shuffled
+order within each pass, under controlled conditions (intra-op threads and
+``OMP_NUM_THREADS`` per run, glibc malloc thresholds, each process pinned to
+CPUs), records how busy the machine was during each run, and packs every run's
+JSON and log into one archive only when every run passed, so a failed suite
 never leaves a mix of old and new files.
 
-Suites: :func:`default_suite` (the main job) and :func:`sweep_suite`
-(threads 1 and 2; large-stride N from 64 to 2048; cgdrag 128 to 8192 columns).
+Suites: :func:`default_suite` (the main job: fixed cost per call and WaveNet-2
+through the main paths), :func:`full_suite` (every path, format and grad mode)
+and :func:`sweep_suite` (threads 1 and 2; large-stride N from 64 to 2048;
+cgdrag 128 to 8192 columns).
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import os
+import random
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tqdm import tqdm
+
+from ftbench import conditions
+from ftbench.results import ARCHIVE_SUFFIX
 
 PINNED_MALLOC = {
     # Without these, glibc's dynamic mmap threshold makes per-step times of
@@ -275,8 +285,33 @@ DEFAULT_REPEAT = 3
 """Processes per configuration in the default suite (``ftbench suite --repeat``)."""
 
 
+MAIN_PATHS = (
+    "direct",
+    "direct_aoti",
+    "embedded_python_model",
+    "native_cpp",
+    "native_cpp_aoti",
+    "native_python_eager_inference_mode",
+)
+"""The runs of the default suite, each coupled path with the native baseline of its
+format: direct (TorchScript, AOTInductor) against C++, embedded Python (model built
+in Python) against Python eager; every other path and format is in :func:`full_suite`."""
+
+
 def default_suite(threads: int = 1) -> tuple[Run, ...]:
-    """The main job's suite at ``threads`` intra-op threads (run ``DEFAULT_REPEAT`` times)."""
+    """The main job's suite at ``threads`` intra-op threads (run ``DEFAULT_REPEAT``
+    times): the fixed cost per call (large-stride, N = 4) and WaveNet-2 on the whole
+    T42 grid, through :data:`MAIN_PATHS`."""
+    runs = (
+        *large_stride_runs("vectorized", 4, 1000, threads, no_grad=False, formats=("aoti",)),
+        *cgdrag_runs(10, 8192, threads, full=False, formats=("aoti",)),
+    )
+    return tuple(r for r in runs if r.name.split(f"_T{threads}_", 1)[1] in MAIN_PATHS)
+
+
+def full_suite(threads: int = 1) -> tuple[Run, ...]:
+    """Every path, model format and grad mode at ``threads`` intra-op threads
+    (``ftbench suite --full``; run ``DEFAULT_REPEAT`` times)."""
     return (
         # The published sizes: the interpreter-bound loop and the vectorized model.
         # The loop model exists as TorchScript only (docs/benchmarks.md).
@@ -327,40 +362,77 @@ def run_environment(threads: int, pin_malloc: bool, cold_compile: bool = False) 
     return env
 
 
+SEED = 20261123
+"""Seed of the shuffled order of the configurations within each pass (``--seed``)."""
+
+
+def pinned_cpus(threads: int) -> list[int] | None:
+    """The CPUs a run with ``threads`` intra-op threads is pinned to: the last
+    ``threads`` of the CPUs this process may use (CPU 0, where the system's own
+    work tends to land, stays free while there are more CPUs than threads), or
+    None (not pinned) when there are not more CPUs than threads."""
+    allowed = sorted(os.sched_getaffinity(0))
+    return allowed[-threads:] if threads < len(allowed) else None
+
+
+def shuffled_passes(runs: Sequence[Run], repeat: int, seed: int) -> list[tuple[int, Run]]:
+    """``repeat`` passes of ``runs``, each in its own shuffled order (``random.Random(seed
+    + k)`` for pass k; seed < 0: the given order), as (pass, run) pairs, the runs renamed
+    ``<name>_r<k>`` when ``repeat`` > 1."""
+    order = []
+    for k in range(1, repeat + 1):
+        one_pass = [
+            Run(f"{run.name}_r{k}" if repeat > 1 else run.name, run.driver, run.args, run.threads)
+            for run in runs
+        ]
+        if seed >= 0:
+            random.Random(seed + k).shuffle(one_pass)
+        order += [(k, run) for run in one_pass]
+    return order
+
+
 def run_suite(
     runs: Sequence[Run],
     build_dir: Path,
     models_dir: Path,
-    raw_dir: Path,
+    archive: Path,
     pin_malloc: bool = True,
     progress: bool = True,
     repeat: int = 1,
-) -> list[Path]:
-    """Run everything and return the results files, written under ``raw_dir``.
+    seed: int = SEED,
+    pin_cpus: bool = True,
+) -> list[str]:
+    """Run everything and write the results files into the archive ``archive``
+    (``<name>.tar.xz``); return their names there.
 
     With ``repeat`` > 1 the whole list runs that many times, one pass after the
     other (so slow drifts of the machine spread over every configuration), each
-    run in its own process, as ``<name>_r<k>``; reports pool the repeats.
-    Files go to ``<raw_dir>.partial`` first; when all runs pass it replaces
-    ``raw_dir``. Each run's standard output and error are kept in ``<name>.log``.
+    run in its own process, as ``<name>_r<k>``; reports pool the repeats. Within
+    a pass the order is shuffled (``seed``; negative: as given). Each process is
+    pinned to CPUs (:func:`pinned_cpus`, unless ``pin_cpus`` is False), and its
+    run conditions (:mod:`ftbench.conditions`, with its pass, position and the
+    seed) are added to its results file as ``run_conditions``; a busy run is
+    reported on standard error. Each run's standard output and error are kept in
+    ``<name>.log``. Files go to the directory ``<archive stem>.partial`` first;
+    when all runs pass they are packed into ``archive`` (replacing it) and the
+    directory is removed, so a failed suite never leaves a mix of old and new files.
 
     Raises:
         SuiteError: a driver is missing (build first) or exits non-zero; the
             message names the run, its exit code, its last output line and its log.
+        ValueError: ``repeat`` < 1, or ``archive`` does not end in ``.tar.xz``.
     """
-    partial = raw_dir.with_name(raw_dir.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
     if repeat < 1:
         raise ValueError(f"repeat must be at least 1, got {repeat}")
-    if repeat > 1:
-        runs = [
-            Run(f"{run.name}_r{k}", run.driver, run.args, run.threads)
-            for k in range(1, repeat + 1)
-            for run in runs
-        ]
+    if not archive.name.endswith(ARCHIVE_SUFFIX):
+        raise ValueError(f"{archive}: the raw results archive must end in {ARCHIVE_SUFFIX}")
+    partial = archive.with_name(archive.name.removesuffix(ARCHIVE_SUFFIX) + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    order = shuffled_passes(runs, repeat, seed)
     written = []
-    for run in tqdm(runs, desc="benchmarks", unit="run", disable=not progress):
+    bar = tqdm(order, desc="benchmarks", unit="run", disable=not progress)
+    for position, (k, run) in enumerate(bar, start=1):
         if run.driver != PYTHON_BASELINE and not (build_dir / "bin" / run.driver).exists():
             raise SuiteError(
                 f"{run.name}: {build_dir / 'bin' / run.driver} not found (build the project first)"
@@ -368,22 +440,48 @@ def run_suite(
         result_file = partial / f"{run.name}.json"
         log_file = partial / f"{run.name}.log"
         command = run.command(build_dir, models_dir, result_file)
+        cpus = pinned_cpus(run.threads) if pin_cpus else None
         with log_file.open("w") as log:
             log.write("$ " + " ".join(command) + "\n")
             log.flush()
+            before = conditions.sample()
             code = subprocess.run(
                 command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=run_environment(run.threads, pin_malloc, run.compiles),
+                preexec_fn=functools.partial(os.sched_setaffinity, 0, cpus) if cpus else None,
             ).returncode
+            after = conditions.sample()
         if code != 0:
             lines = log_file.read_text().strip().splitlines()
             raise SuiteError(
                 f"{run.name}: {run.driver} exited with {code}: "
                 f"{lines[-1] if lines else '(no output)'} (full output: {log_file})"
             )
+        found = conditions.between(before, after, cpus)
+        found.update({"pass": k, "position": position, "order_seed": seed})
+        document = json.loads(result_file.read_text())
+        document["run_conditions"] = found
+        result_file.write_text(json.dumps(document, indent=2) + "\n")
+        if found["busy"]:
+            bar.write(f"warning: {run.name}: the machine was busy ({conditions.describe(found)})")
         written.append(result_file.name)
-    shutil.rmtree(raw_dir, ignore_errors=True)
-    partial.rename(raw_dir)
-    return [raw_dir / name for name in written]
+    pack(partial, archive)
+    shutil.rmtree(partial)
+    return written
+
+
+def pack(directory: Path, archive: Path) -> None:
+    """Pack the files of ``directory`` (flat, sorted, no owners or times) into the
+    xz-compressed tar ``archive``, written atomically."""
+    temporary = archive.with_name(f".{archive.name}.tmp")
+    with tarfile.open(temporary, "w:xz") as tar:
+        for path in sorted(directory.iterdir()):
+            info = tar.gettarinfo(str(path), arcname=path.name)
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            info.mtime = 0
+            with path.open("rb") as data:
+                tar.addfile(info, data)
+    os.replace(temporary, archive)
