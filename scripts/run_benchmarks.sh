@@ -6,7 +6,8 @@
 #   ./scripts/run_benchmarks.sh               default suite, 1 intra-op thread (about
 #                                             2 min; 5 from a fresh clone)
 #   ./scripts/run_benchmarks.sh --threads 2   default suite at 2 threads
-#   ./scripts/run_benchmarks.sh --full        every path, format and grad mode (about 16 min)
+#   ./scripts/run_benchmarks.sh --full        every path, format and grad mode instead:
+#                                             results/full/report.md (about 16 min)
 #   ./scripts/run_benchmarks.sh --sweep       size and thread sweeps instead:
 #                                             results/sweep/report.md (about 10 min)
 #   ./scripts/run_benchmarks.sh --selftest    what a run resolves instead: A/A and
@@ -26,6 +27,7 @@ fi
 out=results
 for arg in "$@"; do
   if [ "$arg" = "--sweep" ]; then out=results/sweep; fi
+  if [ "$arg" = "--full" ]; then out=results/full; fi
 done
 .venv/bin/ftbench suite --build "${FTB_BUILD_DIR:-build}" --models models --raw "$out/raw.tar.xz" "$@"
 .venv/bin/ftbench report "$out/raw.tar.xz" --out "$out"
