@@ -1,4 +1,4 @@
-"""ftbench.paired: each path against its native baseline, pass by pass, with a bootstrap
+"""ftbench.paired: each path against its native baseline, pass by pass, with a t
 interval over the passes. In-process tests, no build."""
 
 from __future__ import annotations
@@ -53,21 +53,26 @@ def test_summary_of_per_pass_ratios() -> None:
     assert (same.low, same.high, same.resolved) == (1.0, 1.0, False)
     ratios = np.array([1.10, 1.14, 1.12, 1.20, 1.08])
     summary = summarise(ratios)
-    assert summary == summarise(ratios)  # fixed seed
-    assert summary.ratio == 1.12 and summary.passes == 5
-    assert 1.08 <= summary.low < 1.12 < summary.high <= 1.20
-    assert summary.resolved and summary.text().startswith("**1.120** [")
+    logs = np.log(ratios)
+    assert summary.ratio == pytest.approx(np.exp(logs.mean())) and summary.passes == 5
+    # Student's t with 4 degrees of freedom on the logs: mean +- 2.776 s / sqrt(5)
+    half = 2.7764451 * logs.std(ddof=1) / np.sqrt(5)
+    assert summary.low == pytest.approx(np.exp(logs.mean() - half), rel=1e-6)
+    assert summary.high == pytest.approx(np.exp(logs.mean() + half), rel=1e-6)
+    assert summary.resolved and summary.text().startswith("**1.127** [1.072, 1.185]")
     narrow = summarise(ratios, confidence=0.5)
-    assert summary.low <= narrow.low <= narrow.high <= summary.high
-    assert narrow.high - narrow.low < summary.high - summary.low
-    two = summarise(np.array([1.02, 1.06]))  # two passes: an interval, the two ratios
-    assert (two.low, two.high, two.passes) == (1.02, 1.06, 2)
-    assert two.resolved and two.text() == "**1.040** [1.020, 1.060]"
+    assert summary.low < narrow.low < narrow.ratio < narrow.high < summary.high
+    # Two passes: 1 degree of freedom (t = 12.7), far wider than the two ratios.
+    two = summarise(np.array([1.02, 1.06]))
+    assert two.passes == 2 and two.low < 0.9 and two.high > 1.2 and not two.resolved
+    # Symmetric in the logs: a ratio and its inverse are equally far from 1.
+    assert summarise(np.array([0.8, 1.25])).ratio == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(
     ("ratios", "resolved"),
-    [([0.90, 0.95, 0.93], True), ([0.95, 1.02, 0.99], False), ([1.01, 1.03, 1.02], True)],
+    [([0.90, 0.95, 0.93], True), ([0.95, 1.02, 0.99], False), ([1.05, 1.06, 1.055], True)]
+    + [([1.01, 1.03, 1.02], False)],  # a percentile bootstrap of 3 would call it resolved
 )
 def test_resolved_when_the_interval_excludes_one(ratios: list[float], resolved: bool) -> None:
     summary = summarise(np.array(ratios))
@@ -83,7 +88,8 @@ def test_report_gives_intervals_and_the_resolution(native_results: dict, tmp_pat
     text = write_report(runs, tmp_path).read_text()
     assert "6 runs" in text and "**Resolution.** Over 3 passes, the × native intervals" in text
     direct = next(line for line in text.splitlines() if line.startswith("| direct"))
-    assert "| **1.500** [1.500, 1.575] |" in direct  # per-pass ratios 1.5, 1.5, 1.575
+    # per-pass ratios 1.5, 1.5, 1.575: geometric mean 1.525, t interval with 2 df
+    assert "| **1.525** [1.422, 1.635] |" in direct
 
 
 def test_report_quotes_the_selftest_verdicts(native_results: dict, tmp_path: Path) -> None:

@@ -4,11 +4,10 @@ Absolute times are not comparable across days on a shared machine (its speed
 drifts up to 2x), so a coupled path is judged by its **ratio to its own run's
 native baseline** (the like-for-like baseline of the report,
 :func:`ftbench.report.stats.native_reference`): per pass of the suite, path / native
-(:mod:`ftbench.paired`), then the ratio of those per-pass ratios, median over
-B's passes / median over A's passes, with a 95 % bootstrap interval
-(``scipy.stats.bootstrap``, percentile method, both sides resampled
-independently, fixed seed). A machine that became uniformly slower moves both
-path and baseline and leaves that ratio alone.
+(:mod:`ftbench.paired`), then the ratio of those per-pass ratios, B's geometric
+mean over A's, with Welch's t interval on their logarithms
+(:func:`ftbench.paired.ratio_of_ratios`). A machine that became uniformly slower
+moves both path and baseline and leaves that ratio alone.
 
 The native baselines themselves (and runs without a baseline) are compared by
 their absolute ratio of medians B / A: when both sides ran in several
@@ -32,7 +31,7 @@ import numpy as np
 from scipy import stats
 from tabulate import tabulate
 
-from ftbench.paired import paired_ratios
+from ftbench.paired import paired_ratios, ratio_of_ratios
 from ftbench.report.markdown import fmt_seconds
 from ftbench.report.stats import native_reference
 from ftbench.results import Result, merge_repeats
@@ -151,8 +150,7 @@ def compare(a: Sequence[Result], b: Sequence[Result], threshold: float = 0.05) -
         if ratios_a is not None and ratios_b is not None and ratios_a.size and ratios_b.size:
             basis = "native"
             resampled = "passes" if min(ratios_a.size, ratios_b.size) > 1 else "one pass"
-            judged = float(np.median(ratios_b) / np.median(ratios_a))
-            low, high = ratio_interval(ratios_a, ratios_b)
+            judged, low, high = ratio_of_ratios(ratios_a, ratios_b)
         else:
             basis, judged = "time", ratio
             pa, pb = run_a.data["process_seconds"], run_b.data["process_seconds"]  # merge_repeats

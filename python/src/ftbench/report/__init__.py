@@ -81,7 +81,7 @@ def write_report(
     for stale in plot_dir.glob("*.png"):
         stale.unlink()
     groups = group(results)
-    rows = {key: summary_rows(runs) for key, runs in groups.items()}  # bootstraps: once
+    rows = {key: summary_rows(runs) for key, runs in groups.items()}  # intervals: once
     warmups = sorted({r.data["warmup"] for r in results})
     noisy = [row for group_rows in rows.values() for row in group_rows if row["cv"] > NOISY_CV]
     lines = [
@@ -97,8 +97,9 @@ def write_report(
         "grad mode (`native-*`: the same model called from C++ or Python without Fortran), "
         "from C++ for the direct path and from Python for the embedded path where the table "
         "has one (else the fastest such run), pass by pass: in each pass of the suite the two ran "
-        "back to back, the ratio of their medians is taken, and the cell gives the median of "
-        "those per-pass ratios and its bootstrap 95 % interval over the passes, **in bold where "
+        "back to back, the ratio of their medians is taken, and the cell gives the geometric mean "
+        "of those per-pass ratios and its 95 % interval (Student's t over the passes, on the "
+        "logarithms), **in bold where "
         "the interval excludes 1** (a difference the run resolved; see `ftbench.paired`); "
         "CV is stddev / mean. Rows are grouped by model format: eager "
         "(built in Python), TorchScript, AOTInductor (`.pt2`), torch.compile; each table is "

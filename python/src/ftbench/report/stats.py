@@ -92,7 +92,7 @@ def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
     """One row per run: model format; median, IQR, min, mean, stddev and coefficient of
     variation of the headline phase; its ratio to the fastest passing run of the group;
     and its ratio to its native baseline (:func:`native_reference`), pass by pass
-    (``native``, a :class:`ftbench.paired.RatioSummary`; ``native_ratio`` its median of
+    (``native``, a :class:`ftbench.paired.RatioSummary`; ``native_ratio`` its geometric mean of
     per-pass ratios, NaN when there is no baseline). Failed runs get no ratios and are
     never the reference of one."""
     medians = {id(r): r.statistics()["median"] for r in runs}
