@@ -7,12 +7,12 @@
 #                                             2 min; 5 from a fresh clone)
 #   ./scripts/run_benchmarks.sh --threads 2   default suite at 2 threads
 #   ./scripts/run_benchmarks.sh --full        every path, format and grad mode instead:
-#                                             results/full/report.md (about 16 min)
+#                                             results/full/report.md (about 13 min)
 #   ./scripts/run_benchmarks.sh --sweep       size and thread sweeps instead:
-#                                             results/sweep/report.md (about 10 min)
+#                                             results/sweep/report.md (about 5 min)
 #   ./scripts/run_benchmarks.sh --selftest    what a run resolves instead: A/A and
 #                                             injected costs, results/selftest/selftest.md
-#                                             (about 4 min)
+#                                             (about 3 min)
 # Other options go to `ftbench suite` (see .venv/bin/ftbench suite --help).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
