@@ -100,8 +100,10 @@ def test_report_quotes_the_selftest_verdicts(native_results: dict, tmp_path: Pat
     assert "**Self-test**" not in write_report(runs, tmp_path).read_text()
     (tmp_path / "selftest").mkdir()
     verdict = "- **cgdrag**: smallest injected cost detected: 5.0 % of a step; A/A not flagged."
+    where = "Run on AMD EPYC (2 logical CPUs) at commit 0123456789ab, t0 to t1 (UTC)."
     (tmp_path / "selftest" / "selftest.md").write_text(
-        f"# ftbench selftest\n\n| x |\n\n{verdict}\n"
+        f"# ftbench selftest\n\n{where}\n\n| x |\n\n{verdict}\n"
     )
     text = write_report(runs, tmp_path).read_text()
     assert "**Self-test** (`ftbench selftest`" in text and f"\n{verdict}\n" in text
+    assert "; run on AMD EPYC (2 logical CPUs) at commit 0123456789ab, t0 to t1 (UTC)):" in text

@@ -117,6 +117,7 @@ def test_whole_selftest_on_small_sizes(build_dir: Path, model_dir: Path, tmp_pat
     )
     assert len(load_all([tmp_path / "raw.tar.xz"])) == 2 * 5 * 2 * 2
     text = report.read_text()
+    assert "\nRun on " in text and " at commit " in text and "(UTC)." in text
     for row in ("cgdrag", "fixed cost"):
         assert f"- **{row}**: resolves " in text
         for name in ("A/A", "d2", "d5", "d10"):

@@ -183,8 +183,22 @@ def resolved_from(injected: Sequence[Outcome]) -> float | None:
     return smallest
 
 
-def markdown(found: Sequence[Outcome], passes: int) -> str:
-    """The self-test's report: every comparison and, per row, the smallest detected cost."""
+def provenance(results: Sequence[Result]) -> str:
+    """One line naming where and when the self-test ran: CPU, logical CPUs, commit and
+    the UTC times of its runs (the report quotes it, so that verdicts read beside
+    another machine's report say whose they are)."""
+    environments = [r.data["environment"] for r in results]
+    cpus = sorted({f"{e['cpu_model']} ({e['logical_cpus']} logical CPUs)" for e in environments})
+    commits = sorted({e["git_commit"][:12] for e in environments})
+    times = sorted(e["utc_time"] for e in environments)
+    return (
+        f"Run on {'; '.join(cpus)} at commit {', '.join(commits)}, {times[0]} to {times[-1]} (UTC)."
+    )
+
+
+def markdown(found: Sequence[Outcome], passes: int, where: str = "") -> str:
+    """The self-test's report: every comparison and, per row, the smallest detected
+    cost; ``where`` (:func:`provenance`) opens it when given."""
     table = [
         [
             o.row,
@@ -202,6 +216,7 @@ def markdown(found: Sequence[Outcome], passes: int) -> str:
     lines = [
         "# ftbench selftest",
         "",
+        *([where, ""] if where else []),
         f"{passes} passes; in each, every set ran its path and its own native baseline, in "
         "a shuffled order. Each set is compared with set A on the path's ratio to its native "
         "baseline (`ftbench compare`'s judgement); an injected cost is detected when that "
@@ -268,5 +283,6 @@ def run_selftest(
     run_suite(runs, build_dir, models_dir, out_dir / "raw.tar.xz", progress=progress, seed=-1)
     found = [o for row in selected for o in outcomes(row, out_dir / "raw.tar.xz")]
     report = out_dir / "selftest.md"
-    report.write_text(markdown(found, passes))
+    where = provenance(load_all([out_dir / "raw.tar.xz"]))
+    report.write_text(markdown(found, passes, where))
     return report

@@ -160,14 +160,18 @@ def resolution_lines(rows: dict[GroupKey, list[dict[str, object]]]) -> list[str]
 
 
 def selftest_lines(selftest: Path) -> list[str]:
-    """The verdicts of the last ``ftbench selftest`` kept beside the report, if any."""
+    """The verdicts of the last ``ftbench selftest`` kept beside the report, if any,
+    with the line saying where and when it ran (``selftest.provenance``)."""
     if not selftest.is_file():
         return []
-    verdicts = [line for line in selftest.read_text().splitlines() if line.startswith("- **")]
+    lines = selftest.read_text().splitlines()
+    verdicts = [line for line in lines if line.startswith("- **")]
+    where = [line for line in lines if line.startswith("Run on ")]
     return [
-        "**Self-test** (`ftbench selftest`, a separate run on this machine: injected costs of "
-        "2, 5 and 10 % of a step, and an A/A comparison; "
-        "[selftest/selftest.md](selftest/selftest.md)):",
+        "**Self-test** (`ftbench selftest`, a separate run: injected costs of 2, 5 and 10 % "
+        "of a step, and an A/A comparison; [selftest/selftest.md](selftest/selftest.md)"
+        + (f"; {where[0][0].lower()}{where[0][1:].removesuffix('.')}" if where else "")
+        + "):",
         "",
         *verdicts,
         "",
