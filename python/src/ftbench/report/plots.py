@@ -41,7 +41,14 @@ def plot_iterations(runs: Sequence[Result], key: GroupKey, path: Path) -> None:
         ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter(_AXIS_SECONDS)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("measured iteration (warm-up excluded)")
+    counts = {tuple(len(p) for p in r.data.get("process_seconds", [])) for r in runs}
+    label = "measured iteration (warm-up excluded"
+    if len(counts) == 1 and len(sizes := next(iter(counts))) > 1:
+        # Processes pooled one after another: mark where each begins.
+        for start in np.cumsum(sizes)[:-1]:
+            ax.axvline(start + 0.5, color="grey", lw=0.8, ls=":")
+        label += f"; {len(sizes)} processes, split by dotted lines"
+    ax.set_xlabel(label + ")")
     ax.set_ylabel(f"{HEADLINE_PHASE} time per iteration")
     ax.set_title(group_title(key), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
