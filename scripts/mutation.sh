@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation testing (mutmut) of the modules whose numbers users act on: the
 # correctness check (ftbench/checks.py), results files and their statistics
-# (results.py) and run comparison (compare.py). Not part of CI (about 2.5
+# (results.py) and run comparison (compare.py). Not part of CI (about 3
 # minutes on 2 cores); see docs/testing.md for the last score and what the
 # surviving mutants are.
 #

@@ -95,6 +95,9 @@ def test_archive_round_trip_and_errors(native_results: dict, tmp_path: Path) -> 
     text = write_report(results, tmp_path / "out").read_text()
     assert "## Run conditions" in text and "pinned to CPUs: 1" in text
     assert "**Busy machine**: 1 of 2 runs" in text and "`x_r2`: others used 0.40 cores" in text
+    copy = tmp_path / "copy.tar.xz"
+    copy.write_bytes(archive.read_bytes())
+    assert len(load_all([archive, copy, tmp_path / "raw.partial"])) == 6  # every source
     archive.write_bytes(b"not xz")
     with pytest.raises(ResultsError, match="cannot read the archive"):
         load_all([archive])

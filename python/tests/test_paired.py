@@ -65,6 +65,7 @@ def test_summary_of_per_pass_ratios() -> None:
     # Two passes: 1 degree of freedom (t = 12.7), far wider than the two ratios.
     two = summarise(np.array([1.02, 1.06]))
     assert two.passes == 2 and two.low < 0.9 and two.high > 1.2 and not two.resolved
+    assert two.text() == f"{two.ratio:.3f} [{two.low:.3f}, {two.high:.3f}]"
     # Symmetric in the logs: a ratio and its inverse are equally far from 1.
     assert summarise(np.array([0.8, 1.25])).ratio == pytest.approx(1.0)
 
@@ -107,3 +108,30 @@ def test_report_quotes_the_selftest_verdicts(native_results: dict, tmp_path: Pat
     text = write_report(runs, tmp_path).read_text()
     assert "**Self-test** (`ftbench selftest`" in text and f"\n{verdict}\n" in text
     assert "; run on AMD EPYC (2 logical CPUs) at commit 0123456789ab, t0 to t1 (UTC)):" in text
+
+
+def test_ratio_of_ratios_is_welchs_interval_on_the_logs() -> None:
+    """B's geometric mean over A's, with Welch's (unequal variances) t interval of the
+    difference of mean logs: computed here by hand."""
+    from scipy import stats
+
+    from ftbench.paired import ratio_of_ratios
+
+    a, b = np.array([1.0, 1.02, 0.98]), np.array([1.3, 1.1, 1.5, 1.2, 1.4])
+    la, lb = np.log(a), np.log(b)
+    va, vb = la.var(ddof=1) / la.size, lb.var(ddof=1) / lb.size
+    df = (va + vb) ** 2 / (va**2 / (la.size - 1) + vb**2 / (lb.size - 1))
+    half = stats.t.ppf(0.975, df) * np.sqrt(va + vb)
+    difference = lb.mean() - la.mean()
+    ratio, low, high = ratio_of_ratios(a, b)
+    assert ratio == pytest.approx(np.exp(difference))
+    assert low == pytest.approx(np.exp(difference - half))
+    assert high == pytest.approx(np.exp(difference + half))
+    # Two passes a side already give an interval; one pass a side gives none.
+    two = ratio_of_ratios(np.array([1.0, 1.1]), np.array([1.2, 1.25]))
+    assert two[1] < two[0] < two[2]
+    assert ratio_of_ratios(np.array([1.0]), b) == (pytest.approx(np.exp(lb.mean())),) * 3
+    # No variation on either side: no interval; variation on one side: an interval.
+    assert ratio_of_ratios(np.ones(3), 2 * np.ones(3)) == (2.0, 2.0, 2.0)
+    one_varies = ratio_of_ratios(np.ones(3), b)
+    assert one_varies[1] < one_varies[0] < one_varies[2]
