@@ -265,6 +265,7 @@ contains
         else
           call torch_model_forward(err_model, err_inputs, [err_outputs, extra])
         end if
+        call torch_tensor_delete(extra(1))  ! a local handle: freed here (LeakSanitizer)
         return
       case ("model-exception")
         call torch_model_delete(err_model)
