@@ -96,7 +96,8 @@ class NativeConfig:
 
 
 def git_commit() -> str:
-    """Commit of the repository, ``-dirty`` with tracked changes outside results/.
+    """Commit of the repository, ``-dirty`` with tracked changes outside results/,
+    docs/ and Markdown files (which change no result; as cmake/WriteBuildInfo.cmake).
 
     ``unknown`` outside a git checkout.
     """
@@ -105,7 +106,17 @@ def git_commit() -> str:
             ["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
         ).stdout.strip()
         changes = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"],
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!results",
+                ":!docs",
+                ":!*.md",
+            ],
             cwd=REPO,
             capture_output=True,
             text=True,
