@@ -59,7 +59,14 @@ def _cmd_inputs(args: argparse.Namespace) -> None:
 
 
 def _cmd_suite(args: argparse.Namespace) -> None:
-    from ftbench.suite import DEFAULT_REPEAT, default_suite, full_suite, run_suite, sweep_suite
+    from ftbench.suite import (
+        DEFAULT_REPEAT,
+        SEED,
+        default_suite,
+        full_suite,
+        run_suite,
+        sweep_suite,
+    )
 
     if args.sweep:
         runs = sweep_suite()
@@ -76,7 +83,7 @@ def _cmd_suite(args: argparse.Namespace) -> None:
         pin_malloc=not args.no_pin_malloc,
         progress=not args.no_progress,
         repeat=repeat,
-        seed=args.seed,
+        seed=SEED if args.seed is None else args.seed,
         pin_cpus=not args.no_pin_cpus,
     )
     print(f"{len(files)} results files in {args.raw}")
@@ -240,8 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--seed",
         type=int,
-        default=20261123,  # ftbench.suite.SEED
-        help="seed of the shuffled order within each pass (negative: the suite's order)",
+        help="seed of the shuffled order within each pass (default: ftbench.suite.SEED; "
+        "negative: the suite's order)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(run=_cmd_suite)

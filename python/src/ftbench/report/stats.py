@@ -95,12 +95,13 @@ def summary_rows(runs: Sequence[Result]) -> list[dict[str, object]]:
     (``native``, a :class:`ftbench.paired.RatioSummary`; ``native_ratio`` its geometric mean of
     per-pass ratios, NaN when there is no baseline). Failed runs get no ratios and are
     never the reference of one."""
-    medians = {id(r): r.statistics()["median"] for r in runs}
+    statistics = {id(r): r.statistics() for r in runs}  # once per run
+    medians = {key: stats["median"] for key, stats in statistics.items()}
     passing = [medians[id(r)] for r in runs if r.passed]
     fastest = min(passing) if passing else float("nan")
     rows = []
     for r, label in zip(runs, labels(runs), strict=True):
-        stats = r.statistics()
+        stats = statistics[id(r)]
         q1, q3 = np.percentile(r.seconds(), [25, 75])
         native = paired_summary(r, native_reference(r, runs)) if r.passed else NO_RATIO
         rows.append(
