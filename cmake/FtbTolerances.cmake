@@ -1,4 +1,5 @@
-# The correctness checks' tolerances and the large-stride input rule, defined once
+# The correctness checks' tolerances and the input rules (large-stride; any model
+# through the generic drivers), defined once
 # in python/src/ftbench/checks.json (read by ftbench too), become the Fortran
 # modules bench_tolerances and bench_inputs and the C headers bench_tolerances.h
 # and bench_inputs.h in ${PROJECT_BINARY_DIR}/generated. CMake configures again
@@ -22,6 +23,13 @@ foreach(field row_step column_step iteration_step modulus)
     message(FATAL_ERROR "${FTB_CHECKS_JSON}: large_stride.input.${field}: ${error}")
   endif()
   set(FTB_LARGE_STRIDE_${field} "${value}")
+endforeach()
+foreach(field element_step input_step modulus)
+  string(JSON value ERROR_VARIABLE error GET "${ftb_checks}" model input ${field})
+  if(error)
+    message(FATAL_ERROR "${FTB_CHECKS_JSON}: model.input.${field}: ${error}")
+  endif()
+  set(FTB_MODEL_${field} "${value}")
 endforeach()
 foreach(name bench_inputs.f90 bench_inputs.h)
   configure_file(${PROJECT_SOURCE_DIR}/cmake/${name}.in ${PROJECT_BINARY_DIR}/generated/${name} @ONLY)

@@ -7,6 +7,7 @@
 !> "program: what is wrong" and the usage on standard error and exits 2.
 module bench_cli
   use, intrinsic :: iso_fortran_env, only: output_unit, error_unit
+  use coupling_strings, only: string_from_integer
   implicit none
   private
 
@@ -164,7 +165,7 @@ contains
     if (ios /= 0 .or. len_trim(text) == 0 .or. verify(trim(text), "+-0123456789") /= 0) &
       call cli_usage_error(cli, label // " must be an integer, got '" // text // "'")
     if (present(minimum)) then
-      if (number < minimum) call cli_usage_error(cli, label // " must be at least " // itoa(minimum) // &
+      if (number < minimum) call cli_usage_error(cli, label // " must be at least " // string_from_integer(minimum) // &
                                                  ", got " // text)
     end if
   end function cli_integer
@@ -253,13 +254,5 @@ contains
     end do
     nth_positional = 0
   end function nth_positional
-
-  function itoa(i) result(text)
-    integer, intent(in) :: i
-    character(len=:), allocatable :: text
-    character(len=16) :: buffer
-    write (buffer, '(i0)') i
-    text = trim(buffer)
-  end function itoa
 
 end module bench_cli

@@ -2,10 +2,16 @@
 module coupling_strings
   use, intrinsic :: iso_c_binding, only: c_char, c_null_char, c_ptr, c_associated, c_f_pointer, &
                                          c_size_t
+  use, intrinsic :: iso_fortran_env, only: int32, int64
   implicit none
   private
 
-  public :: string_to_c, string_from_c
+  public :: string_to_c, string_from_c, string_from_integer
+
+  !> string_from_integer(i): the decimal digits of an int32 or int64 ("-12").
+  interface string_from_integer
+    module procedure from_int32, from_int64
+  end interface string_from_integer
 
   interface
     pure function c_strlen(s) bind(C, name="strlen") result(n)
@@ -42,5 +48,19 @@ contains
       text(i:i) = chars(i)
     end do
   end function string_from_c
+
+  pure function from_int32(i) result(text)
+    integer(int32), intent(in) :: i               !< value
+    character(len=:), allocatable :: text         !< its decimal digits
+    text = from_int64(int(i, int64))
+  end function from_int32
+
+  pure function from_int64(i) result(text)
+    integer(int64), intent(in) :: i               !< value
+    character(len=:), allocatable :: text         !< its decimal digits
+    character(len=24) :: buffer
+    write (buffer, '(i0)') i
+    text = trim(buffer)
+  end function from_int64
 
 end module coupling_strings

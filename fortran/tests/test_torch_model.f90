@@ -11,6 +11,7 @@
 !>                 named by a 5th argument (e.g. the .pt2 package);
 !>   missing-file, corrupt-file, cuda, wrong-dtype, wrong-rank, wrong-shape,
 !>   output-shape, output-dtype, output-count, model-exception, not-loaded,
+!>   signature-not-loaded, signature-exception (torch_model_output_signature),
 !>   threads, pt2-other-torch, pt2-no-signature, pt2-input-count, pt2-wrong-rank,
 !>   pt2-wrong-dtype, pt2-wrong-shape, pt2-out-of-range, pt2-strided
 !>                 each makes one call fail: with "stat" the program prints
@@ -27,6 +28,7 @@ program test_torch_model
   type(torch_model) :: err_model
   type(torch_tensor) :: err_inputs(1), err_outputs(1), extra_inputs(3)
   character(len=256) :: case_name, model_dir, mode, text
+  character(len=:), allocatable :: signature_text
   character(len=512) :: message
   integer :: stat, iterations
   logical :: use_stat
@@ -136,6 +138,7 @@ contains
     type(torch_model) :: model
     type(torch_tensor) :: inputs(2), outputs(2)
     real(real64), target :: a(4, 3), b(4, 3), total(4, 3), product(4, 3)
+    character(len=:), allocatable :: signature
     call random_number(a)
     call random_number(b)
     call torch_model_load(model, path("two_in_two_out.pt"))
@@ -143,6 +146,8 @@ contains
     call torch_tensor_from_array(inputs(2), b)
     call torch_tensor_from_array(outputs(1), total)
     call torch_tensor_from_array(outputs(2), product)
+    call torch_model_output_signature(model, inputs, signature)
+    if (signature /= "4x3:float64,4x3:float64") call fail("output signature " // signature)
     call torch_model_forward(model, inputs, outputs)
     if (any(abs(total - (a + b)) > 1e-15_real64)) call fail("first output /= a + b")
     if (any(abs(product - a * b) > 1e-15_real64)) call fail("second output /= a * b")
@@ -222,6 +227,16 @@ contains
       call torch_tensor_from_array(err_inputs(1), x)
       call torch_tensor_from_array(err_outputs(1), y)
       call forward()
+    case ("signature-not-loaded", "signature-exception")
+      if (name == "signature-exception") call torch_model_load(err_model, path("raises.pt"))
+      call torch_tensor_from_array(err_inputs(1), x)
+      if (use_stat) then
+        call torch_model_output_signature(err_model, err_inputs, signature_text, stat=stat, &
+                                          errmsg=message)
+        if (len(signature_text) /= 0) call fail("signature is not empty after a failure")
+      else
+        call torch_model_output_signature(err_model, err_inputs, signature_text)
+      end if
     case ("threads")
       if (use_stat) then
         call torch_set_num_threads(0, stat=stat, errmsg=message)

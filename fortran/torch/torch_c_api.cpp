@@ -54,6 +54,7 @@ struct Model {
 };
 
 thread_local std::string last_error;
+thread_local std::string last_signature;  // torch_c_model_output_signature's result
 
 // Packages not deleted yet. AOTInductor extracts a package into a temporary
 // directory (/tmp/aotinductor_*) that only its loader's destructor removes; a
@@ -296,6 +297,46 @@ void check_package_input(const InputSpec &spec, const torch::Tensor &t, int inde
          "contiguous array, not a section with gaps or a transposed view");
 }
 
+// Run forward on the input tensors (under the caller's InferenceMode) and
+// return the results, one per output (a tuple or list result split). For a
+// package, the inputs are first checked against its signature.
+std::vector<c10::IValue> run_forward(const Model *m, int n_inputs, void *const *inputs) {
+  if (!m) fail("null model (not loaded, or already deleted)");
+  if (n_inputs < 0) fail("negative input count");
+  if (m->package) {
+    if (n_inputs != static_cast<int>(m->inputs.size()))
+      fail(std::to_string(n_inputs) + " input(s) given but the package takes " +
+           std::to_string(m->inputs.size()));
+    std::vector<torch::Tensor> tensors;
+    tensors.reserve(static_cast<size_t>(n_inputs));
+    for (int i = 0; i < n_inputs; ++i) {
+      const torch::Tensor &t = as_tensor(inputs[i], "input tensor");
+      check_package_input(m->inputs[i], t, i);
+      tensors.push_back(m->device.is_cpu() ? t : t.to(m->device));
+    }
+    const std::vector<torch::Tensor> results = m->package->run(tensors);
+    return std::vector<c10::IValue>(results.begin(), results.end());
+  }
+  std::vector<c10::IValue> args;
+  args.reserve(static_cast<size_t>(n_inputs));
+  for (int i = 0; i < n_inputs; ++i) {
+    const torch::Tensor &t = as_tensor(inputs[i], "input tensor");
+    args.emplace_back(m->device.is_cpu() ? t : t.to(m->device));
+  }
+  const c10::IValue result = m->module->forward(std::move(args));
+  std::vector<c10::IValue> parts;
+  if (result.isTuple()) {
+    const auto &elements = result.toTupleRef().elements();
+    parts.assign(elements.begin(), elements.end());
+  } else if (result.isList()) {
+    const auto list = result.toList();
+    parts.assign(list.begin(), list.end());
+  } else {
+    parts.push_back(result);
+  }
+  return parts;
+}
+
 } // namespace
 
 extern "C" {
@@ -343,49 +384,36 @@ int torch_c_model_forward(void *model, int n_inputs, void *const *inputs, int n_
   const Model *m = static_cast<const Model *>(model);
   const auto context = [&] { return describe_forward(m, n_inputs, inputs); };
   return guarded(context, [&] {
-    if (!m) fail("null model (not loaded, or already deleted)");
-    if (n_inputs < 0 || n_outputs < 1) fail("need at least one output tensor");
+    if (n_outputs < 1) fail("need at least one output tensor");
     c10::InferenceMode no_autograd;
-    if (m->package) {
-      if (n_inputs != static_cast<int>(m->inputs.size()))
-        fail(std::to_string(n_inputs) + " input(s) given but the package takes " +
-             std::to_string(m->inputs.size()));
-      std::vector<torch::Tensor> tensors;
-      tensors.reserve(static_cast<size_t>(n_inputs));
-      for (int i = 0; i < n_inputs; ++i) {
-        const torch::Tensor &t = as_tensor(inputs[i], "input tensor");
-        check_package_input(m->inputs[i], t, i);
-        tensors.push_back(m->device.is_cpu() ? t : t.to(m->device));
-      }
-      const std::vector<torch::Tensor> results = m->package->run(tensors);
-      if (static_cast<int>(results.size()) != n_outputs)
-        fail("package returned " + std::to_string(results.size()) + " output(s) but " +
-             std::to_string(n_outputs) + " output array(s) were given");
-      for (int k = 0; k < n_outputs; ++k)
-        copy_result(results[k], as_tensor(outputs[k], "output tensor"), k);
-      return;
-    }
-    std::vector<c10::IValue> args;
-    args.reserve(static_cast<size_t>(n_inputs));
-    for (int i = 0; i < n_inputs; ++i) {
-      const torch::Tensor &t = as_tensor(inputs[i], "input tensor");
-      args.emplace_back(m->device.is_cpu() ? t : t.to(m->device));
-    }
-    const c10::IValue result = m->module->forward(std::move(args));
-    std::vector<c10::IValue> parts;
-    if (result.isTuple()) {
-      const auto &elements = result.toTupleRef().elements();
-      parts.assign(elements.begin(), elements.end());
-    } else if (result.isList()) {
-      const auto list = result.toList();
-      parts.assign(list.begin(), list.end());
-    } else {
-      parts.push_back(result);
-    }
+    const std::vector<c10::IValue> parts = run_forward(m, n_inputs, inputs);
     if (static_cast<int>(parts.size()) != n_outputs)
-      fail("model returned " + std::to_string(parts.size()) + " output(s) but " +
-           std::to_string(n_outputs) + " output array(s) were given");
+      fail(std::string(m->package ? "package" : "model") + " returned " + std::to_string(parts.size()) +
+           " output(s) but " + std::to_string(n_outputs) + " output array(s) were given");
     for (int k = 0; k < n_outputs; ++k) copy_result(parts[k], as_tensor(outputs[k], "output tensor"), k);
+  });
+}
+
+int torch_c_model_output_signature(void *model, int n_inputs, void *const *inputs, const char **signature) {
+  const Model *m = static_cast<const Model *>(model);
+  const auto context = [&] { return describe_forward(m, n_inputs, inputs); };
+  return guarded(context, [&] {
+    if (!signature) fail("null output pointer");
+    *signature = "";
+    c10::InferenceMode no_autograd;
+    const std::vector<c10::IValue> parts = run_forward(m, n_inputs, inputs);
+    std::string text;
+    for (size_t k = 0; k < parts.size(); ++k) {
+      if (!parts[k].isTensor())
+        fail("model output " + std::to_string(k + 1) + " is a " + parts[k].tagKind() + ", not a tensor");
+      const torch::Tensor result = parts[k].toTensor();
+      text += k ? "," : "";
+      for (int64_t d = 0; d < result.dim(); ++d) text += (d ? "x" : "") + std::to_string(result.size(d));
+      if (result.dim() == 0) text += "scalar";
+      text += ":" + dtype_name(result.scalar_type());
+    }
+    last_signature = text;
+    *signature = last_signature.c_str();
   });
 }
 

@@ -56,6 +56,14 @@ int torch_c_model_delete(void *model);
 int torch_c_model_forward(void *model, int n_inputs, void *const *inputs, int n_outputs,
                           void *const *outputs);
 
+/* Run model.forward(inputs...) once, as torch_c_model_forward does, and
+ * describe its results instead of copying them: *signature points to text such
+ * as "2x1000:float32,2:int64", one "SIZExSIZE...:DTYPE" entry per output in
+ * PyTorch's dimension order ("scalar:DTYPE" for a 0-dimensional result), valid
+ * until the next call on this thread. Used to size output arrays from a model
+ * whose outputs are not known in advance. */
+int torch_c_model_output_signature(void *model, int n_inputs, void *const *inputs, const char **signature);
+
 /* Wrap the array described by a Fortran descriptor as a tensor, without
  * copying: the tensor's data pointer is the array's address, its sizes are the
  * Fortran extents in Fortran order and its strides come from the descriptor

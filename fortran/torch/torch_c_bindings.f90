@@ -8,6 +8,7 @@ module torch_c_bindings
   private
 
   public :: torch_c_model_load, torch_c_model_delete, torch_c_model_forward, torch_c_model_metadata
+  public :: torch_c_model_output_signature
   public :: torch_c_tensor_from_array, torch_c_tensor_delete, torch_c_tensor_data_ptr
   public :: torch_c_tensor_layout
   public :: torch_c_set_num_threads, torch_c_get_num_threads, torch_c_version
@@ -44,6 +45,16 @@ module torch_c_bindings
       type(c_ptr), intent(in) :: inputs(*), outputs(*)
       integer(c_int) :: rc
     end function torch_c_model_forward
+
+    function torch_c_model_output_signature(model, n_inputs, inputs, signature) result(rc) &
+        bind(C, name="torch_c_model_output_signature")
+      import :: c_int, c_ptr
+      type(c_ptr), value, intent(in) :: model
+      integer(c_int), value, intent(in) :: n_inputs
+      type(c_ptr), intent(in) :: inputs(*)
+      type(c_ptr), intent(out) :: signature
+      integer(c_int) :: rc
+    end function torch_c_model_output_signature
 
     function torch_c_tensor_from_array(array, tensor) result(rc) &
         bind(C, name="torch_c_tensor_from_array")

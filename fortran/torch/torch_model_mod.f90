@@ -10,13 +10,14 @@ module torch_model_mod
   use coupling_status, only: status_clear, status_fail
   use coupling_strings, only: string_to_c, string_from_c
   use torch_c_bindings, only: torch_c_model_load, torch_c_model_delete, torch_c_model_forward, &
-                              torch_c_model_metadata, torch_fail_from_c
+                              torch_c_model_metadata, torch_c_model_output_signature, &
+                              torch_fail_from_c
   use torch_tensor_mod, only: torch_tensor
   implicit none
   private
 
   public :: torch_model, torch_model_load, torch_model_forward, torch_model_delete
-  public :: torch_model_metadata
+  public :: torch_model_metadata, torch_model_output_signature
   public :: torch_kCPU, torch_kCUDA
 
   !> Device types (numbered as c10::DeviceType).
@@ -84,6 +85,33 @@ contains
                               int(size(outputs), c_int), output_handles) /= 0) &
       call torch_fail_from_c("torch_model_forward", stat, errmsg)
   end subroutine torch_model_forward
+
+  !> Run forward once on the input tensors and describe its results instead of
+  !> copying them: `signature` is "SIZExSIZE...:DTYPE" per output, comma
+  !> separated, sizes in PyTorch's order (which is the Fortran order of an array
+  !> that torch_tensor_from_array wraps), e.g. "2x1000:float32"; a 0-dimensional
+  !> result is "scalar:DTYPE". Allocate output arrays of those extents, wrap
+  !> them, and torch_model_forward fills them. The call costs one forward.
+  !> Errors: as torch_model_forward's for the inputs; a result that is not a tensor.
+  subroutine torch_model_output_signature(model, inputs, signature, stat, errmsg)
+    type(torch_model), intent(in) :: model                   !< loaded model
+    type(torch_tensor), intent(in) :: inputs(:)              !< forward's positional arguments, in order
+    character(len=:), allocatable, intent(out) :: signature  !< the outputs' shapes and dtypes ("" on failure)
+    integer, intent(out), optional :: stat                   !< 0 on success
+    character(len=*), intent(inout), optional :: errmsg      !< message on failure
+    type(c_ptr) :: input_handles(size(inputs)), text
+    integer :: i
+    call status_clear(stat)
+    signature = ""
+    do i = 1, size(inputs)
+      input_handles(i) = inputs(i)%handle
+    end do
+    if (torch_c_model_output_signature(model%handle, int(size(inputs), c_int), input_handles, text) /= 0) then
+      call torch_fail_from_c("torch_model_output_signature", stat, errmsg)
+      return
+    end if
+    signature = string_from_c(text)
+  end subroutine torch_model_output_signature
 
   !> Metadata saved with the model: the text of the extra file "metadata.json"
   !> in the TorchScript archive (torch.jit.save(..., _extra_files=...)), or ""

@@ -99,6 +99,11 @@ ERRORS = {
     "output-dtype": ("torch_model_forward", "dtype float32 but output array 1 has dtype float64"),
     "output-count": ("torch_model_forward", "returned 1 output(s) but 2 output array(s)"),
     "model-exception": ("torch_model_forward", "model-internal check failed: input out of range"),
+    "signature-not-loaded": ("torch_model_output_signature", "null model (not loaded"),
+    "signature-exception": (
+        "torch_model_output_signature",
+        "model-internal check failed: input out of range",
+    ),
 }
 
 

@@ -67,8 +67,9 @@ def tolerance(benchmark: str) -> Tolerance:
         ValueError: no such benchmark in checks.json.
     """
     definitions = _definitions()
-    if benchmark not in definitions or benchmark == "description":
-        known = ", ".join(k for k in definitions if k != "description")
+    fixed = [k for k, v in definitions.items() if isinstance(v, dict) and "rtol" in v]
+    if benchmark not in fixed:
+        known = ", ".join(fixed)
         raise ValueError(f"no tolerance for benchmark {benchmark!r} in checks.json ({known})")
     entry = definitions[benchmark]
     return Tolerance(
@@ -83,6 +84,19 @@ def large_stride_input_rule() -> dict[str, int]:
     definitions = _definitions()
     rule = definitions["large_stride"]["input"]
     return {k: int(rule[k]) for k in ("row_step", "column_step", "iteration_step", "modulus")}
+
+
+def model_input_rule() -> dict[str, int]:
+    """The generic drivers' input rule's integers from ``checks.json`` (``model.input``:
+    ``element_step``, ``input_step``, ``modulus``); used by
+    :func:`ftbench.signature.model_input`."""
+    rule = _definitions()["model"]["input"]
+    return {k: int(rule[k]) for k in ("element_step", "input_step", "modulus")}
+
+
+def model_basis() -> str:
+    """How the tolerance of a model run through the generic drivers is set (``model.basis``)."""
+    return str(_definitions()["model"]["basis"])
 
 
 def unit_roundoff(dtype: str) -> float:

@@ -71,9 +71,9 @@ def _cmd_suite(args: argparse.Namespace) -> None:
     if args.sweep:
         runs = sweep_suite()
     elif args.full:
-        runs = full_suite(args.threads)
+        runs = full_suite(args.threads, args.models)
     else:
-        runs = default_suite(args.threads)
+        runs = default_suite(args.threads, args.models)
     repeat = args.repeat if args.repeat is not None else (1 if args.sweep else DEFAULT_REPEAT)
     files = run_suite(
         runs,
@@ -117,11 +117,38 @@ def _cmd_native(args: argparse.Namespace) -> None:
         columns=args.columns,
         quiet=args.quiet,
         write_input=args.write_input,
+        case=args.case,
     )
     document = run_native(config, args.json)
     if not document["correctness"]["passed"]:
         failed = document["correctness"]["failed_iterations"]
         raise RuntimeError(f"{failed} iteration(s) exceeded the tolerance")
+
+
+def _cmd_run_model(args: argparse.Namespace) -> None:
+    from ftbench import run_model, signature
+    from ftbench.report import write_report
+    from ftbench.results import load_all
+    from ftbench.suite import model_runs, run_suite
+
+    for option in ("ntimes", "passes", "threads"):
+        if getattr(args, option) < 1:
+            raise ValueError(f"--{option} must be at least 1")
+    if args.warmup < 0:
+        raise ValueError("--warmup must be at least 0")
+    specs = signature.parse_all(args.input)
+    name = args.name or args.model.stem
+    out = args.out or Path("results") / "run-model" / name
+    case = run_model.prepare(args.model, specs, out / "case", name)
+    print(
+        f"{args.model}: inputs {signature.join(specs)} -> outputs {', '.join(case.outputs)}; "
+        f"tolerance {case.rounding_units} rounding units ({case.operations} operations counted)"
+    )
+    raw = out / "raw.tar.xz"
+    case_file = out / "case" / run_model.CASE_FILE
+    runs = model_runs(case, case_file, name, args.ntimes, args.warmup, args.threads)
+    run_suite(runs, args.build, out, raw, progress=not args.no_progress, repeat=args.passes)
+    print(f"report: {write_report(load_all([raw]), out)}")
 
 
 def _cmd_parse(args: argparse.Namespace) -> None:
@@ -274,7 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_selftest)
 
     p = sub.add_parser("native", help="run a native Python baseline (no Fortran)")
-    p.add_argument("benchmark", choices=["large_stride", "cgdrag"])
+    p.add_argument(
+        "benchmark",
+        choices=["large_stride", "cgdrag", "model"],
+        help="model: any TorchScript model, as ftbench run-model prepared it (--case)",
+    )
     p.add_argument("ntimes", type=int, help="measured iterations")
     p.add_argument(
         "--mode",
@@ -300,7 +331,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="large_stride: write the first iteration's input to this file (raw float32, "
         "column-major) to compare paths",
     )
+    p.add_argument("--case", type=Path, help="model: the case.json that ftbench run-model wrote")
     p.set_defaults(run=_cmd_native)
+
+    p = sub.add_parser(
+        "run-model",
+        help="measure any TorchScript model through every path, with a report",
+        description="Run MODEL (a TorchScript file) on inputs of the declared signature "
+        "through native Python, the direct path and the embedded-Python path, every "
+        "iteration checked against references made in Python, and write a report.",
+    )
+    p.add_argument("model", type=Path, help="TorchScript file (torch.jit.save)")
+    p.add_argument(
+        "--input",
+        action="append",
+        required=True,
+        metavar="SIZExSIZE...:DTYPE",
+        help="one forward argument, in order, e.g. 1x3x224x224:float32 (PyTorch order; "
+        "float32 or float64; rank 1 to 4); repeat per argument",
+    )
+    p.add_argument("--name", help="benchmark name in the results (default: the file's stem)")
+    p.add_argument("--ntimes", type=int, default=20, help="measured iterations per process")
+    p.add_argument("--warmup", type=int, default=2, help="warm-up iterations per process")
+    p.add_argument("--passes", type=int, default=3, help="processes per path (default: 3)")
+    p.add_argument("--threads", type=int, default=1, help="intra-op threads (default: 1)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="where the case, raw results and report go (default: results/run-model/<name>)",
+    )
+    p.add_argument("--build", type=Path, default=Path("build"), help="build tree (default: build)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(run=_cmd_run_model)
 
     p = sub.add_parser(
         "compare",

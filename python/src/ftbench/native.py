@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ftbench import checks, emulators, inputs
+from ftbench import checks, emulators, inputs, run_model, signature
 from ftbench.export import load_with_metadata
 from ftbench.models import large_stride, wavenet
 from ftbench.results import statistics
@@ -79,6 +79,8 @@ class NativeConfig:
         quiet: print only failed checks and the summary.
         write_input: large_stride: write the first iteration's input there (raw
             float32, column-major), to compare the paths' inputs.
+        case: benchmark ``model``: the ``case.json`` of ``ftbench run-model`` (any
+            TorchScript model on a declared signature; :mod:`ftbench.run_model`).
     """
 
     benchmark: str
@@ -93,6 +95,7 @@ class NativeConfig:
     columns: int = 8192
     quiet: bool = False
     write_input: Path | None = None
+    case: Path | None = None
 
 
 def git_commit() -> str:
@@ -155,6 +158,7 @@ class _Case:
         """Inputs, outputs and references (read from the netCDF file for cgdrag): the
         work the Fortran drivers do before their timer. The model comes from :meth:`load`."""
         self.config = config
+        self.benchmark = config.benchmark
         self.model: Callable[..., torch.Tensor] | None = None
         self.metadata: dict[str, str] = {}
         self.file: Path | None = None
@@ -305,6 +309,92 @@ class _Case:
         return ratio, difference
 
 
+class _ModelCase:
+    """Any TorchScript model on a declared signature (``ftbench run-model``): the
+    inputs of the shared rule, Fortran-ordered as the coupled paths pass them,
+    checked against the case's references with its tolerance."""
+
+    def __init__(self, config: NativeConfig) -> None:
+        """Inputs, outputs and references of ``config.case``.
+
+        Raises:
+            ValueError: no case given; FileNotFoundError: the case or a reference is missing.
+        """
+        if config.case is None:
+            raise ValueError("benchmark 'model' needs --case (the case.json of ftbench run-model)")
+        self.config = config
+        case = run_model.load_case(config.case)
+        self.case = case
+        self.benchmark = case.name
+        self.inputs = [signature.model_input(s, k) for k, s in enumerate(case.input_specs)]
+        self.outputs = [
+            np.zeros(s.shape, dtype=signature.DTYPES[s.dtype], order="F") for s in case.output_specs
+        ]
+        self.references = [
+            np.fromfile(path, dtype=signature.DTYPES[s.dtype]).reshape(s.shape, order="F")
+            for path, s in zip(case.references, case.output_specs, strict=True)
+        ]
+        self.sizes: dict[str, str] = {
+            **{f"input_{k}": text for k, text in enumerate(case.inputs, start=1)},
+            **{f"output_{k}": text for k, text in enumerate(case.outputs, start=1)},
+        }
+        dtypes = {s.dtype for s in case.input_specs}
+        self.dtype = dtypes.pop() if len(dtypes) == 1 else "mixed"
+        self.reference = "outputs of native Python on the same inputs"
+        self.tolerance = checks.Tolerance(
+            benchmark=case.name,
+            dtype=case.output_specs[0].dtype,
+            rounding_units=case.rounding_units,
+            rtol=case.rtol,
+            atol_fraction=case.rtol,
+            basis=case.basis,
+        )
+        self.reference_conditions = case.reference_conditions
+        self.atol: dict[str, float] = {}
+        self.model: Callable[..., Any] | None = None
+        self.metadata: dict[str, Any] = {}
+        self.file: Path | None = Path(case.model)
+
+    def load(self) -> None:
+        """Load the TorchScript file (the timed ``model load``); without ftbench's
+        metadata it is described by its stem and format."""
+        if self.config.mode != "torchscript":
+            raise ValueError("benchmark 'model' runs the TorchScript file: use --mode torchscript")
+        self.model, self.metadata = load_with_metadata(self.case.model)
+        if not self.metadata:
+            self.metadata = {"model": Path(self.case.model).stem, "format": "torchscript"}
+
+    def prepare(self, iteration: int) -> None:
+        """NaN outputs (the inputs stay the same every iteration)."""
+        for output in self.outputs:
+            output[...] = np.nan
+
+    def step(self, grad: contextlib.AbstractContextManager, t: list[int]) -> None:
+        """One timed step; appends four time stamps after the start stamp in ``t``."""
+        xs = [torch.from_numpy(x) for x in self.inputs]
+        ys = [torch.from_numpy(y) for y in self.outputs]
+        t.append(time.perf_counter_ns())
+        with grad:
+            result = self.model(*xs)
+            results = result if isinstance(result, tuple | list) else (result,)
+            for y, r in zip(ys, results, strict=True):
+                y.copy_(r)
+        t.append(time.perf_counter_ns())
+        del xs, ys, result, results
+        t.append(time.perf_counter_ns())
+
+    def error(self) -> tuple[float, float]:
+        """Largest error ratio and absolute difference over the outputs."""
+        ratio = difference = 0.0
+        for k, (actual, expected) in enumerate(zip(self.outputs, self.references, strict=True)):
+            name = f"output {k + 1}"
+            atol = self.tolerance.atol(expected)
+            self.atol[name] = max(self.atol.get(name, 0.0), atol)
+            r, a = checks.compare(actual, expected, self.tolerance.rtol, atol)
+            ratio, difference = max(ratio, r), max(difference, a)
+        return ratio, difference
+
+
 def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str, Any]:
     """Run one native baseline, print its checks and summary, and return (and
     optionally write, atomically) its results document.
@@ -321,7 +411,7 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
     if config.threads > 0:
         torch.set_num_threads(config.threads)
     document: dict[str, Any] = {"schema_version": 2, "environment": environment()}
-    case = _Case(config)
+    case = _ModelCase(config) if config.benchmark == "model" else _Case(config)
     start = time.perf_counter()
     case.load()
     load_seconds = time.perf_counter() - start
@@ -353,7 +443,7 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
     path = f"native-python-{config.mode}"
     document.update(
         {
-            "benchmark": config.benchmark,
+            "benchmark": case.benchmark,
             "coupling_path": path,
             "coupling_variant": config.grad,
             "model": str(case.file) if case.file else f"ftbench.models ({config.benchmark})",

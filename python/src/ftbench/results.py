@@ -27,6 +27,7 @@ FORMATS = {
     "python-eager": "eager",
     "torchscript-scripted": "TorchScript",
     "torchscript-traced-frozen": "TorchScript",
+    "torchscript": "TorchScript",
     "aoti": "AOTInductor",
     "python-torch.compile": "torch.compile",
 }

@@ -8,10 +8,10 @@ CPUs), records how busy the machine was during each run, and packs every run's
 JSON and log into one archive only when every run passed, so a failed suite
 never leaves a mix of old and new files.
 
-Suites: :func:`default_suite` (the main job: fixed cost per call and WaveNet-2
-through the main paths), :func:`full_suite` (every path, format and grad mode)
-and :func:`sweep_suite` (threads 1 and 2; large-stride N from 64 to 2048;
-cgdrag 128 to 8192 columns).
+Suites: :func:`default_suite` (the main job: fixed cost per call, WaveNet-2
+through the main paths, ResNet-18 at batch 1 and 16), :func:`full_suite` (every
+path, format and grad mode) and :func:`sweep_suite` (threads 1 and 2;
+large-stride N from 64 to 2048; cgdrag 128 to 8192 columns).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ftbench import conditions
+from ftbench import conditions, run_model, signature
+from ftbench.models import resnet
 from ftbench.results import ARCHIVE_SUFFIX
 
 PINNED_MALLOC = {
@@ -281,6 +282,68 @@ def cgdrag_runs(
     return tuple(runs)
 
 
+def model_runs(
+    case: run_model.ModelCase,
+    case_file: Path,
+    stem: str,
+    ntimes: int,
+    warmup: int,
+    threads: int = 1,
+) -> tuple[Run, ...]:
+    """Any model prepared by :func:`ftbench.run_model.prepare` (``case_file``): the
+    direct and embedded-Python paths (generic drivers, TorchScript) and the native
+    Python baseline (TorchScript, inference mode), each checked against the case's
+    references, named ``<stem>_direct``, ``<stem>_embedded``, ``<stem>_native_python``."""
+    common = (
+        "--inputs",
+        signature.join(case.input_specs),
+        "--references",
+        ",".join(case.references),
+        "--rtol",
+        repr(case.rtol),
+        "--benchmark",
+        case.name,
+        "--warmup",
+        str(warmup),
+        "--quiet",
+    )
+    coupled = (case.model, str(ntimes), *common)
+    native = ("model", str(ntimes), "--case", str(case_file), "--mode", "torchscript")
+    return (
+        Run(f"{stem}_direct", "benchmarker_model_torch", coupled, threads),
+        Run(f"{stem}_embedded", "benchmarker_model_forpy", coupled, threads),
+        Run(
+            f"{stem}_native_python",
+            PYTHON_BASELINE,
+            (*native, "--warmup", str(warmup), "--quiet"),
+            threads,
+        ),
+    )
+
+
+RESNET_BATCHES = {1: 5, 16: 2}
+"""ResNet-18 batch sizes of the default suite and the measured steps per process
+(after 1 warm-up step): a batch-16 forward takes about 0.5 s on one core."""
+
+
+def resnet18_runs(models: Path, threads: int = 1) -> tuple[Run, ...]:
+    """ResNet-18 (``ftbench export``'s ``resnet18_cpu.pt``) at each batch size of
+    :data:`RESNET_BATCHES` through :func:`model_runs`, its cases (inputs, references,
+    tolerance) prepared in ``models/resnet18_b<batch>/`` first.
+
+    Raises:
+        FileNotFoundError: the model was not exported.
+    """
+    runs: list[Run] = []
+    for batch, ntimes in RESNET_BATCHES.items():
+        directory = models / f"resnet18_b{batch}"
+        spec = signature.TensorSpec((batch, *resnet.IMAGE), "float32")
+        case = run_model.prepare(models / "resnet18_cpu.pt", [spec], directory, "resnet18")
+        case_file = directory / run_model.CASE_FILE
+        runs += model_runs(case, case_file, f"resnet18_B{batch}_T{threads}", ntimes, 1, threads)
+    return tuple(runs)
+
+
 DEFAULT_REPEAT = 3
 """Processes per configuration in the default suite (``ftbench suite --repeat``)."""
 
@@ -298,21 +361,25 @@ format: direct (TorchScript, AOTInductor) against C++, embedded Python (model bu
 in Python) against Python eager; every other path and format is in :func:`full_suite`."""
 
 
-def default_suite(threads: int = 1) -> tuple[Run, ...]:
+def default_suite(threads: int = 1, models: Path | None = None) -> tuple[Run, ...]:
     """The main job's suite at ``threads`` intra-op threads (run ``DEFAULT_REPEAT``
     times): the fixed cost per call (large-stride, N = 4) and WaveNet-2 on the whole
-    T42 grid, through :data:`MAIN_PATHS`."""
+    T42 grid, through :data:`MAIN_PATHS`; with ``models``, ResNet-18 at batch 1 and
+    16 (:func:`resnet18_runs`)."""
     runs = (
         *large_stride_runs("vectorized", 4, 1000, threads, no_grad=False, formats=("aoti",)),
         *cgdrag_runs(10, 8192, threads, full=False, formats=("aoti",)),
     )
-    return tuple(r for r in runs if r.name.split(f"_T{threads}_", 1)[1] in MAIN_PATHS)
+    main = tuple(r for r in runs if r.name.split(f"_T{threads}_", 1)[1] in MAIN_PATHS)
+    return main + (resnet18_runs(models, threads) if models is not None else ())
 
 
-def full_suite(threads: int = 1) -> tuple[Run, ...]:
+def full_suite(threads: int = 1, models: Path | None = None) -> tuple[Run, ...]:
     """Every path, model format and grad mode at ``threads`` intra-op threads
-    (``ftbench suite --full``; run ``DEFAULT_REPEAT`` times)."""
+    (``ftbench suite --full``; run ``DEFAULT_REPEAT`` times); with ``models``,
+    ResNet-18 too (:func:`resnet18_runs`)."""
     return (
+        *(resnet18_runs(models, threads) if models is not None else ()),
         # The published sizes: the interpreter-bound loop and the vectorized model.
         # The loop model exists as TorchScript only (docs/benchmarks.md).
         *large_stride_runs("loop", 256, 10, threads),
