@@ -5,6 +5,13 @@
 //
 // usage: benchmarker_native_cpp <model-dir> <model-file> <ntimes> large_stride --n N [options]
 //        benchmarker_native_cpp <model-dir> <model-file> <ntimes> cgdrag [--columns K] [--data FILE]
+//        benchmarker_native_cpp <model-dir> <model-file> <ntimes> model --inputs SIG
+//                               --references FILES --rtol X [--name NAME]
+//
+// `model` is any model on a declared signature, as the generic Fortran drivers
+// run it (docs/run-model.md): inputs by the shared rule (bench_inputs.h), outputs
+// sized from one forward ("output sizing", once), checked against the
+// references that `ftbench run-model` writes.
 //
 // Buffers have the Fortran drivers' layout (column-major, so tensors get the same
 // strides). Phases per iteration: "tensor creation" (torch::from_blob on the
@@ -41,6 +48,7 @@
 #include <iostream>
 #include <limits>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -73,6 +81,93 @@ Comparison compare(const std::vector<T> &actual, const std::vector<T> &expected,
     bench_check_compare_f32(actual.data(), expected.data(), n, rtol, c.atol, &c.ratio, &c.abs_error);
   }
   return c;
+}
+
+// The same for two buffers of one dtype (float32 or float64), as tensors.
+Comparison compare_tensor(const torch::Tensor &actual, const torch::Tensor &expected, double rtol,
+                          double atol_fraction) {
+  Comparison c;
+  const int64_t n = expected.numel();
+  if (expected.scalar_type() == torch::kFloat64) {
+    c.atol = atol_fraction * bench_check_max_abs_f64(expected.data_ptr<double>(), n);
+    bench_check_compare_f64(actual.data_ptr<double>(), expected.data_ptr<double>(), n, rtol, c.atol,
+                            &c.ratio, &c.abs_error);
+  } else {
+    c.atol = atol_fraction * bench_check_max_abs_f32(expected.data_ptr<float>(), n);
+    bench_check_compare_f32(actual.data_ptr<float>(), expected.data_ptr<float>(), n, rtol, c.atol,
+                            &c.ratio, &c.abs_error);
+  }
+  return c;
+}
+
+// One "SIZExSIZE...:DTYPE" entry of a signature (docs/run-model.md).
+struct Spec {
+  std::vector<int64_t> sizes;
+  torch::ScalarType dtype;
+  std::string text;
+};
+
+// Parse a comma-separated signature; std::invalid_argument names a bad entry.
+std::vector<Spec> parse_signature(const std::string &text, const std::string &what) {
+  std::vector<Spec> specs;
+  std::stringstream entries(text);
+  std::string entry;
+  while (std::getline(entries, entry, ',')) {
+    const auto colon = entry.find(':');
+    if (colon == std::string::npos || colon == 0)
+      throw std::invalid_argument(what + ": '" + entry + "' is not SIZExSIZE...:DTYPE");
+    const std::string dtype = entry.substr(colon + 1);
+    if (dtype != "float32" && dtype != "float64")
+      throw std::invalid_argument(what + ": '" + entry + "': dtype '" + dtype +
+                                  "' is not supported; use float32 or float64");
+    Spec spec{{}, dtype == "float32" ? torch::kFloat32 : torch::kFloat64, entry};
+    std::stringstream sizes(entry.substr(0, colon));
+    std::string size;
+    while (std::getline(sizes, size, 'x')) {
+      if (size.empty() || size.size() > 12 || size.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoll(size) < 1)
+        throw std::invalid_argument(what + ": '" + entry + "': sizes must be whole numbers >= 1");
+      spec.sizes.push_back(std::stoll(size));
+    }
+    if (spec.sizes.size() > 4)
+      throw std::invalid_argument(what + ": '" + entry + "' has rank " +
+                                  std::to_string(spec.sizes.size()) + "; ranks 1 to 4 run");
+    specs.push_back(std::move(spec));
+  }
+  if (specs.empty()) throw std::invalid_argument(what + ": no tensor declared");
+  return specs;
+}
+
+// A buffer of these sizes in column-major layout: the Fortran drivers' layout.
+torch::Tensor fortran_buffer(const std::vector<int64_t> &sizes, torch::ScalarType dtype) {
+  std::vector<int64_t> strides(sizes.size());
+  int64_t stride = 1;
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    strides[d] = stride;
+    stride *= sizes[d];
+  }
+  return torch::empty_strided(sizes, strides, torch::TensorOptions().dtype(dtype));
+}
+
+// Input m (from 0) by the rule of checks.json (model.input, generated into
+// bench_inputs.h): element at column-major linear index L (from 0) is
+// ((ELEMENT_STEP L + INPUT_STEP m) mod MODULUS) / MODULUS, exact in both dtypes.
+void fill_input(torch::Tensor &buffer, int64_t m) {
+  const int64_t n = buffer.numel();
+  const int64_t offset = int64_t{FTB_MODEL_INPUT_STEP} * m;
+  for (int64_t l = 0; l < n; ++l) {
+    const int64_t numerator = (int64_t{FTB_MODEL_ELEMENT_STEP} * l + offset) % FTB_MODEL_MODULUS;
+    if (buffer.scalar_type() == torch::kFloat32)
+      buffer.data_ptr<float>()[l] = static_cast<float>(numerator) / static_cast<float>(FTB_MODEL_MODULUS);
+    else
+      buffer.data_ptr<double>()[l] = static_cast<double>(numerator) / FTB_MODEL_MODULUS;
+  }
+}
+
+// A view without copy of a column-major buffer (what "tensor creation" times).
+torch::Tensor wrap(const torch::Tensor &buffer) {
+  return torch::from_blob(buffer.data_ptr(), buffer.sizes(), buffer.strides(),
+                          torch::TensorOptions().dtype(buffer.scalar_type()));
 }
 
 struct Statistics {
@@ -126,14 +221,16 @@ int main(int argc, char **argv) {
   CLI::App app{"Native C++ baseline: a TorchScript model or AOTInductor package over preallocated "
                "buffers (no Fortran)."};
   std::string model_dir, model_file, benchmark, data_path, json_path, input_path;
+  std::string input_signature, reference_files, name = "model";
+  double model_rtol = -1.0;
   int ntimes = 0, n = 0, columns = 8192, threads = 0, warmup = 1;
   app.add_option("model-dir", model_dir, "directory holding the model")->required();
   app.add_option("model-file", model_file, "TorchScript file, or AOTInductor package (.pt2)")
       ->required();
   app.add_option("ntimes", ntimes, "measured iterations")->required()->check(CLI::PositiveNumber);
-  app.add_option("benchmark", benchmark, "large_stride or cgdrag")
+  app.add_option("benchmark", benchmark, "large_stride, cgdrag or model (any model: docs/run-model.md)")
       ->required()
-      ->check(CLI::IsMember({"large_stride", "cgdrag"}));
+      ->check(CLI::IsMember({"large_stride", "cgdrag", "model"}));
   app.add_option("--n", n, "large_stride: array size N")->check(CLI::Range(2, 1 << 16));
   app.add_option("--columns", columns, "cgdrag: first K columns (multiple of 128)")
       ->check(CLI::Range(128, 8192));
@@ -144,10 +241,32 @@ int main(int argc, char **argv) {
   app.add_option("--write-input", input_path,
                  "large_stride: write the first iteration's input to this file (raw float32, "
                  "column-major) to compare paths");
+  app.add_option("--inputs", input_signature,
+                 "model: the inputs, SIZExSIZE...:DTYPE comma separated (PyTorch order; float32 "
+                 "or float64; rank 1 to 4)");
+  app.add_option("--references", reference_files,
+                 "model: one raw column-major file per output, comma separated");
+  app.add_option("--rtol", model_rtol, "model: tolerance, rtol = atol_fraction = X")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--name", name, "model: benchmark name in the results (default model)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError &e) {
     return app.exit(e) == 0 ? 0 : 2;  // help: 0; any usage error: 2, as the Fortran drivers
+  }
+  const bool generic = benchmark == "model";
+  std::vector<Spec> input_specs;
+  if (generic) {
+    if (input_signature.empty() || reference_files.empty() || model_rtol < 0) {
+      std::cerr << "benchmarker_native_cpp: model needs --inputs, --references and --rtol\n";
+      return 2;
+    }
+    try {
+      input_specs = parse_signature(input_signature, "--inputs");
+    } catch (const std::invalid_argument &e) {
+      std::cerr << "benchmarker_native_cpp: " << e.what() << "\n";
+      return 2;
+    }
   }
   if (benchmark == "large_stride" && n == 0) {
     std::cerr << "benchmarker_native_cpp: large_stride needs --n N\n";
@@ -214,9 +333,14 @@ int main(int argc, char **argv) {
       for (int64_t c = 0; c < ncol; ++c) lat[c] = lat1[c / 128];
       x64.resize(ncol * nlev);
       y64.resize(ncol * nlev);
-    } else {
+    } else if (!generic) {
       x32.resize(static_cast<size_t>(n) * n);
       y32.resize(x32.size());
+    }
+    std::vector<torch::Tensor> inputs, outputs, references;  // model: column-major buffers
+    for (size_t m = 0; m < input_specs.size(); ++m) {
+      inputs.push_back(fortran_buffer(input_specs[m].sizes, input_specs[m].dtype));
+      fill_input(inputs.back(), static_cast<int64_t>(m));
     }
 
     if (!std::ifstream(path))
@@ -238,17 +362,81 @@ int main(int argc, char **argv) {
     }
     // One forward: the package's compiled code (inputs laid out as it was exported
     // for: column-major, as here) or the TorchScript module.
-    const auto forward = [&](std::vector<torch::Tensor> inputs) {
-      if (package) return loader->run(inputs).at(0);
-      return module.forward(std::vector<c10::IValue>(inputs.begin(), inputs.end())).toTensor();
+    const auto forward_all = [&](const std::vector<torch::Tensor> &args) {
+      if (package) return loader->run(args);
+      const c10::IValue result = module.forward(std::vector<c10::IValue>(args.begin(), args.end()));
+      std::vector<torch::Tensor> parts;
+      if (result.isTuple()) {
+        for (const auto &element : result.toTupleRef().elements()) parts.push_back(element.toTensor());
+      } else if (result.isList()) {
+        const auto list = result.toList();
+        for (size_t i = 0; i < list.size(); ++i) parts.push_back(list.get(i).toTensor());
+      } else {
+        parts.push_back(result.toTensor());
+      }
+      return parts;
     };
+    const auto forward = [&](const std::vector<torch::Tensor> &args) { return forward_all(args).at(0); };
     const double load_seconds = seconds_since(load_start);
+
+    // model: size the outputs from one forward, then read their references.
+    double sizing_seconds = 0.0;
+    std::string output_signature;
+    if (generic) {
+      std::vector<torch::Tensor> views;
+      for (const auto &buffer : inputs) views.push_back(wrap(buffer));
+      const auto sizing_start = Clock::now();
+      std::vector<torch::Tensor> results;
+      {
+        c10::InferenceMode no_autograd;
+        results = forward_all(views);
+      }
+      sizing_seconds = seconds_since(sizing_start);
+      if (results.size() > 8) throw std::runtime_error("the model returns more than 8 outputs");
+      std::stringstream refs(reference_files);
+      std::string file;
+      for (size_t k = 0; k < results.size(); ++k) {
+        const torch::Tensor &r = results[k];
+        if (r.scalar_type() != torch::kFloat32 && r.scalar_type() != torch::kFloat64)
+          throw std::runtime_error("model output " + std::to_string(k + 1) +
+                                   " is not float32 or float64");
+        if (r.dim() < 1 || r.dim() > 4)
+          throw std::runtime_error("model output " + std::to_string(k + 1) + " has rank " +
+                                   std::to_string(r.dim()) + "; ranks 1 to 4 run");
+        outputs.push_back(fortran_buffer(r.sizes().vec(), r.scalar_type()));
+        references.push_back(fortran_buffer(r.sizes().vec(), r.scalar_type()));
+        std::string entry;
+        for (int64_t d = 0; d < r.dim(); ++d) entry += (d ? "x" : "") + std::to_string(r.size(d));
+        entry += r.scalar_type() == torch::kFloat32 ? ":float32" : ":float64";
+        output_signature += (k ? "," : "") + entry;
+        if (!std::getline(refs, file, ','))
+          throw std::runtime_error("--references names fewer files than the model's " +
+                                   std::to_string(results.size()) + " output(s) (one file per output)");
+        const auto bytes =
+            static_cast<std::uintmax_t>(references[k].numel()) * references[k].element_size();
+        std::error_code error;
+        const auto found = std::filesystem::file_size(file, error);
+        if (error || found != bytes)
+          throw std::runtime_error("reference " + file + ": " +
+                                   (error ? std::string("cannot read it") : std::to_string(found) + " bytes") +
+                                   ", but output " + std::to_string(k + 1) + " (" + entry + ") needs " +
+                                   std::to_string(bytes) +
+                                   " (write the references with `ftbench run-model` for this signature)");
+        std::ifstream stream(file, std::ios::binary);
+        stream.read(static_cast<char *>(references[k].data_ptr()), static_cast<std::streamsize>(bytes));
+        if (!stream) throw std::runtime_error("reference " + file + ": cannot read it");
+      }
+      if (std::getline(refs, file, ','))
+        throw std::runtime_error("--references names more files than the model's " +
+                                 std::to_string(results.size()) + " output(s) (one file per output)");
+    }
 
     Run run;
     const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
     const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
-    const double rtol = cgdrag ? FTB_CGDRAG_RTOL : FTB_LARGE_STRIDE_RTOL;
-    const double atol_fraction = cgdrag ? FTB_CGDRAG_ATOL_FRACTION : FTB_LARGE_STRIDE_ATOL_FRACTION;
+    const double rtol = generic ? model_rtol : cgdrag ? FTB_CGDRAG_RTOL : FTB_LARGE_STRIDE_RTOL;
+    const double atol_fraction =
+        generic ? model_rtol : cgdrag ? FTB_CGDRAG_ATOL_FRACTION : FTB_LARGE_STRIDE_ATOL_FRACTION;
     std::vector<std::pair<std::string, double>> atol;  // largest atol used per output component
     const auto record_atol = [&atol](const std::string &name, double value) {
       for (auto &entry : atol)
@@ -259,7 +447,7 @@ int main(int argc, char **argv) {
       atol.emplace_back(name, value);
     };
     for (int it = 0; it < warmup + ntimes; ++it) {
-      if (!cgdrag) {
+      if (!cgdrag && !generic) {
         // The input rule every path shares (checks.json, generated into bench_inputs.h):
         // element (i, j) of iteration k, all from 0, exact in float32.
         const int64_t offset = int64_t{FTB_LARGE_STRIDE_ITERATION_STEP} * it;
@@ -279,12 +467,16 @@ int main(int argc, char **argv) {
       std::fill(y32.begin(), y32.end(), std::numeric_limits<float>::quiet_NaN());
       std::fill(x64.begin(), x64.end(), std::numeric_limits<double>::quiet_NaN());
       std::fill(y64.begin(), y64.end(), std::numeric_limits<double>::quiet_NaN());
+      for (auto &buffer : outputs) buffer.fill_(std::numeric_limits<double>::quiet_NaN());
       double t_create, t_forward, t_delete;
       const auto loop_start = Clock::now();
       {
         auto start = Clock::now();
         std::vector<torch::Tensor> tensors;
-        if (cgdrag) {
+        if (generic) {
+          for (const auto &buffer : inputs) tensors.push_back(wrap(buffer));
+          for (const auto &buffer : outputs) tensors.push_back(wrap(buffer));
+        } else if (cgdrag) {
           tensors = {torch::from_blob(u.data(), {ncol, nlev}, {1, ncol}, f64),
                      torch::from_blob(v.data(), {ncol, nlev}, {1, ncol}, f64),
                      torch::from_blob(lat.data(), {ncol, 1}, {1, ncol}, f64),
@@ -299,7 +491,14 @@ int main(int argc, char **argv) {
         start = Clock::now();
         {
           c10::InferenceMode no_autograd;
-          if (cgdrag) {
+          if (generic) {
+            const std::vector<torch::Tensor> args(tensors.begin(), tensors.begin() + inputs.size());
+            const std::vector<torch::Tensor> results = forward_all(args);
+            if (results.size() != outputs.size())
+              throw std::runtime_error("the model returned " + std::to_string(results.size()) +
+                                       " output(s) after " + std::to_string(outputs.size()));
+            for (size_t k = 0; k < outputs.size(); ++k) tensors[inputs.size() + k].copy_(results[k]);
+          } else if (cgdrag) {
             tensors[4].copy_(forward({tensors[0], tensors[2], tensors[3]}));
             tensors[5].copy_(forward({tensors[1], tensors[2], tensors[3]}));
           } else {
@@ -313,7 +512,13 @@ int main(int argc, char **argv) {
       }
       const double t_loop = seconds_since(loop_start);
       Comparison result;
-      if (cgdrag) {
+      if (generic) {
+        for (size_t k = 0; k < outputs.size(); ++k) {
+          const Comparison c = compare_tensor(outputs[k], references[k], rtol, atol_fraction);
+          record_atol("output " + std::to_string(k + 1), c.atol);
+          result = {std::max(result.ratio, c.ratio), std::max(result.abs_error, c.abs_error), 0.0};
+        }
+      } else if (cgdrag) {
         const Comparison cu = compare(x64, gwfu, rtol, atol_fraction);
         const Comparison cv = compare(y64, gwfv, rtol, atol_fraction);
         record_atol("gwfu", cu.atol);
@@ -340,25 +545,44 @@ int main(int argc, char **argv) {
     size_t failed = 0;
     for (double r : run.ratios) failed += !(r <= 1.0);
     check(bench_json_set_int(doc, "/schema_version", 2), "json");
-    check(bench_json_set_string(doc, "/benchmark", benchmark.c_str()), "json");
+    check(bench_json_set_string(doc, "/benchmark", generic ? name.c_str() : benchmark.c_str()), "json");
     check(bench_json_set_string(doc, "/coupling_path",
                                 package ? "native-cpp-aoti" : "native-cpp-torchscript"),
           "json");
     check(bench_json_set_string(doc, "/coupling_variant", "inference_mode"), "json");
     check(bench_json_set_string(doc, "/model", path.c_str()), "json");
-    if (!extra["metadata.json"].empty())
+    if (!extra["metadata.json"].empty()) {
       check(bench_json_set_parsed(doc, "/model_metadata", extra["metadata.json"].c_str()), "metadata");
+    } else if (generic) {  // a file ftbench did not export: its stem and format
+      check(bench_json_set_string(doc, "/model_metadata/model",
+                                  std::filesystem::path(path).stem().string().c_str()), "json");
+      check(bench_json_set_string(doc, "/model_metadata/format", "torchscript"), "json");
+    }
     check(bench_json_set_int(doc, "/ntimes", ntimes), "json");
     check(bench_json_set_int(doc, "/warmup", warmup), "json");
     check(bench_json_set_int(doc, "/threads_requested", threads), "json");
     check(bench_json_set_int(doc, "/threads", at::get_num_threads()), "json");
-    if (cgdrag) {
+    std::string dtype = cgdrag ? "float64" : "float32";
+    if (generic) {
+      std::stringstream out_entries(output_signature);
+      std::string entry;
+      for (int k = 1; std::getline(out_entries, entry, ','); ++k)
+        check(bench_json_set_string(doc, ("/sizes/output_" + std::to_string(k)).c_str(), entry.c_str()),
+              "json");
+      dtype = input_specs[0].text.substr(input_specs[0].text.find(':') + 1);
+      for (size_t m = 0; m < input_specs.size(); ++m) {
+        check(bench_json_set_string(doc, ("/sizes/input_" + std::to_string(m + 1)).c_str(),
+                                    input_specs[m].text.c_str()), "json");
+        if (input_specs[m].dtype != input_specs[0].dtype) dtype = "mixed";
+      }
+      check(bench_json_set_real(doc, "/once/output sizing", sizing_seconds), "json");
+    } else if (cgdrag) {
       check(bench_json_set_int(doc, "/sizes/columns", ncol), "json");
       check(bench_json_set_int(doc, "/sizes/levels", nlev), "json");
     } else {
       check(bench_json_set_int(doc, "/sizes/N", n), "json");
     }
-    check(bench_json_set_string(doc, "/dtype", cgdrag ? "float64" : "float32"), "json");
+    check(bench_json_set_string(doc, "/dtype", dtype.c_str()), "json");
     check(bench_json_set_string(doc, "/device", "cpu"), "json");
     std::string command;
     for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
@@ -389,10 +613,11 @@ int main(int argc, char **argv) {
     const std::vector<double> measured_ratios(run.ratios.begin() + warmup, run.ratios.end());
     const std::vector<double> measured_abs(run.abs_errors.begin() + warmup, run.abs_errors.end());
     check(bench_json_set_string(doc, "/correctness/reference",
-                                cgdrag ? "WaveNet-2 drag of both wind components (gwfu from uuu, gwfv "
-                                         "from vvv) computed in Python (eager, float64) by `ftbench "
-                                         "inputs`"
-                                       : "analytic: 2 * input with element (1, 2) negated"),
+                                generic ? "outputs of native Python on the same inputs"
+                                : cgdrag ? "WaveNet-2 drag of both wind components (gwfu from uuu, gwfv "
+                                           "from vvv) computed in Python (eager, float64) by `ftbench "
+                                           "inputs`"
+                                         : "analytic: 2 * input with element (1, 2) negated"),
           "json");
     check(bench_json_set_real(doc, "/correctness/rtol", rtol), "json");
     check(bench_json_set_real(doc, "/correctness/atol_fraction", atol_fraction), "json");

@@ -239,9 +239,38 @@ def test_generic_drivers_refuse_bad_signatures_and_references(
     assert out.returncode == 2 and "--references is required" in out.stderr
 
 
+def test_native_cpp_baseline_of_a_case(build_dir: Path, user_models: Path, tmp_path: Path) -> None:
+    """`benchmarker_native_cpp ... model`: the same inputs and index order as the
+    Fortran drivers (exact match with the references), and the same refusals."""
+    specs = signature.parse_all(["2x3x5:float32"])
+    case = run_model.prepare(user_models / "corners.pt", specs, tmp_path / "case", "corners")
+    program = [build_dir / "bin" / "benchmarker_native_cpp", user_models, "corners.pt", 3, "model"]
+    results = tmp_path / "r.json"
+    checked = ["--inputs", "2x3x5:float32", "--references", case.references[0], "--rtol", case.rtol]
+    out = run([*program, *checked, "--name", "corners", "--json", results])
+    assert out.returncode == 0, out.stdout + out.stderr
+    data = load(results).data
+    assert data["correctness"]["max_abs_error"] == 0.0 and data["benchmark"] == "corners"
+    assert data["sizes"] == {"input_1": "2x3x5:float32", "output_1": "5:float32"}
+    assert data["model_metadata"] == {"model": "corners", "format": "torchscript"}
+    assert "output sizing" in data["once"]
+    bad = tmp_path / "bad.bin"
+    bad.write_bytes(b"1234567")
+    for args, code, message in [
+        (["--inputs", "2x3:int8", "--references", bad, "--rtol", 1], 2, "dtype 'int8'"),
+        (["--inputs", "1x1x1x1x1:float32", "--references", bad, "--rtol", 1], 2, "rank 5"),
+        (["--inputs", "2x3x5:float32"], 2, "model needs --inputs, --references and --rtol"),
+        (["--inputs", "2x3x5:float32", "--references", bad, "--rtol", 1], 1, "7 bytes"),
+        (["--inputs", "4:float32", "--references", bad, "--rtol", 1], 1, "benchmarker_native_cpp"),
+    ]:
+        out = run([*program, *args, "--json", tmp_path / "none.json"])
+        assert out.returncode == code and message in out.stderr, (args, out.stderr)
+        assert not (tmp_path / "none.json").exists()
+
+
 def test_run_model_end_to_end(build_dir: Path, user_models: Path, tmp_path: Path) -> None:
     """`ftbench run-model` on a two-input, two-output model a user saved: every path
-    passes every check, and the report has one table with the three paths."""
+    passes every check, and the report has one table with the four paths."""
     out = tmp_path / "out"
     status = main(
         [
@@ -269,12 +298,13 @@ def test_run_model_end_to_end(build_dir: Path, user_models: Path, tmp_path: Path
     assert sorted(r.data["coupling_path"] for r in results) == [
         "direct",
         "embedded-python",
+        "native-cpp-torchscript",
         "native-python-torchscript",
     ]
     assert all(r.passed and r.data["benchmark"] == "two_by_two" for r in results)
     assert all(r.model_format == "TorchScript" for r in results)
     report = (out / "report.md").read_text()
-    assert "## two_by_two" in report and report.count("| passed ") == 3
+    assert "## two_by_two" in report and report.count("| passed ") == 4
     case = json.loads((out / "case" / run_model.CASE_FILE).read_text())
     assert case["outputs"] == ["2x5:float32", "7:float64"]
 

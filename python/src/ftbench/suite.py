@@ -292,26 +292,27 @@ def model_runs(
 ) -> tuple[Run, ...]:
     """Any model prepared by :func:`ftbench.run_model.prepare` (``case_file``): the
     direct and embedded-Python paths (generic drivers, TorchScript) and the native
-    Python baseline (TorchScript, inference mode), each checked against the case's
-    references, named ``<stem>_direct``, ``<stem>_embedded``, ``<stem>_native_python``."""
-    common = (
+    C++ and Python baselines (TorchScript, inference mode), each checked against the
+    case's references, named ``<stem>_direct``, ``<stem>_embedded``,
+    ``<stem>_native_cpp``, ``<stem>_native_python``."""
+    checked = (
         "--inputs",
         signature.join(case.input_specs),
         "--references",
         ",".join(case.references),
         "--rtol",
         repr(case.rtol),
-        "--benchmark",
-        case.name,
         "--warmup",
         str(warmup),
-        "--quiet",
     )
-    coupled = (case.model, str(ntimes), *common)
+    coupled = (case.model, str(ntimes), *checked, "--benchmark", case.name, "--quiet")
+    model = Path(case.model)
+    cpp = (str(model.parent), model.name, str(ntimes), "model", *checked, "--name", case.name)
     native = ("model", str(ntimes), "--case", str(case_file), "--mode", "torchscript")
     return (
         Run(f"{stem}_direct", "benchmarker_model_torch", coupled, threads),
         Run(f"{stem}_embedded", "benchmarker_model_forpy", coupled, threads),
+        Run(f"{stem}_native_cpp", "benchmarker_native_cpp", cpp, threads),
         Run(
             f"{stem}_native_python",
             PYTHON_BASELINE,
