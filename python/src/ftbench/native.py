@@ -152,87 +152,67 @@ def environment() -> dict[str, Any]:
 
 
 class _Case:
-    """The model, buffers, step and check of one benchmark."""
+    """The model, buffers, step and check of one benchmark: what every benchmark's
+    case provides to :func:`run_native` (one subclass per benchmark, in :data:`CASES`).
 
-    def __init__(self, config: NativeConfig) -> None:
-        """Inputs, outputs and references (read from the netCDF file for cgdrag): the
-        work the Fortran drivers do before their timer. The model comes from :meth:`load`."""
+    Attributes (set by the subclass): ``benchmark`` (results name), ``sizes``,
+    ``dtype``, ``reference`` (what outputs are compared with), ``tolerance``,
+    ``reference_conditions`` (or None), ``model``, ``metadata``, ``file`` (the model
+    file, or None when built in Python), ``atol`` (largest atol used per output
+    component) and ``once`` (one-off times besides ``model load``).
+    """
+
+    def __init__(self, config: NativeConfig, benchmark: str) -> None:
         self.config = config
-        self.benchmark = config.benchmark
-        self.model: Callable[..., torch.Tensor] | None = None
-        self.metadata: dict[str, str] = {}
+        self.benchmark = benchmark
+        self.model: Callable[..., Any] | None = None
+        self.metadata: dict[str, Any] = {}
         self.file: Path | None = None
-        if config.benchmark == "large_stride":
-            n = config.n
-            self.x = np.asfortranarray(np.zeros((n, n), dtype=np.float32))
-            self.y = np.asfortranarray(np.zeros((n, n), dtype=np.float32))
-            self.sizes = {"N": n}
-            self.dtype = "float32"
-            self.reference = "analytic: 2 * input with element (1, 2) negated"
-        elif config.benchmark == "cgdrag":
-            if config.columns % inputs.N_LON or not 0 < config.columns <= 8192:
-                raise ValueError("columns must be a multiple of 128 between 128 and 8192")
-            rows = config.columns // inputs.N_LON
-            data = inputs.read_inputs(config.models / "data" / "cgdrag_t42.nc")
-            block = {
-                k: np.asfortranarray(data[k][:, :rows])
-                for k in ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref")
-            }
-            block["lat"] = np.asfortranarray(
-                np.broadcast_to(data["lat"][np.newaxis, :rows], block["psfc"].shape)
-            )
-            self.data = block
-            self.reference_conditions = data["reference_conditions"]
-            self.gwfx = np.asfortranarray(np.zeros_like(block["uuu"]))
-            self.gwfy = np.asfortranarray(np.zeros_like(block["uuu"]))
-            self.sizes = {"columns": config.columns, "levels": wavenet.N_LEVELS}
-            self.dtype = "float64"
-            self.reference = (
-                "WaveNet-2 drag of both wind components (gwfu from uuu, gwfv from vvv) computed "
-                "in Python (eager, float64) by `ftbench inputs`"
-            )
-        else:
-            raise ValueError(f"unknown benchmark {config.benchmark!r} (large_stride or cgdrag)")
-        self.tolerance = checks.tolerance(config.benchmark)
-        if config.benchmark != "cgdrag":
-            self.reference_conditions = None
+        self.reference_conditions: dict[str, Any] | None = None
         self.atol: dict[str, float] = {}
         self.once: dict[str, float] = {}
 
     def load(self) -> None:
-        """Get the model as ``config.mode`` says (the timed ``model load``).
+        """Get the model (the timed ``model load``)."""
+        raise NotImplementedError
 
-        Raises:
-            FileNotFoundError: the exported file or the checkpoint is missing.
-        """
-        config = self.config
-        if config.benchmark == "large_stride":
-            self.model, self.metadata, self.file = self._model(
-                lambda: large_stride.build(config.variant),
-                f"large_stride_{config.variant}_cpu.pt",
-                {
-                    "model": f"large_stride_{config.variant}",
-                    "benchmark": "large_stride",
-                    "variant": config.variant,
-                    "dtype": "float32",
-                },
-            )
-        else:
-            checkpoint = config.models / "wavenet_checkpoint.pt"
-            self.model, self.metadata, self.file = self._model(
-                lambda: wavenet.build(checkpoint),
-                "cgdrag_cpu.pt",
-                {
-                    "model": "cgdrag_wavenet2",
-                    "benchmark": "cgdrag",
-                    "variant": "wavenet2",
-                    "dtype": "float64",
-                },
-            )
+    def size_outputs(self) -> None:
+        """After the load, before the steps: nothing unless the outputs' sizes come
+        from the model (:class:`_ModelCase`)."""
+
+    def prepare(self, iteration: int) -> None:
+        """Inputs and NaN outputs of ``iteration`` (counted from 0), outside the timed step."""
+        raise NotImplementedError
+
+    def step(self, grad: contextlib.AbstractContextManager, t: list[int]) -> None:
+        """One timed step; appends three time stamps after the start stamp in ``t``:
+        tensors created, forward done, tensors deleted."""
+        raise NotImplementedError
+
+    def pairs(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """This iteration's outputs and their references, by output component."""
+        raise NotImplementedError
+
+    def error(self) -> tuple[float, float]:
+        """Largest error ratio and absolute difference of this iteration's outputs
+        (:func:`ftbench.checks.compare`, per output component)."""
+        ratio = difference = 0.0
+        for name, (actual, expected) in self.pairs().items():
+            atol = self.tolerance.atol(expected)
+            self.atol[name] = max(self.atol.get(name, 0.0), atol)
+            r, a = checks.compare(actual, expected, self.tolerance.rtol, atol)
+            ratio, difference = max(ratio, r), max(difference, a)
+        return ratio, difference
 
     def _model(
         self, build: Callable[[], torch.nn.Module], file_name: str, metadata: dict[str, str]
-    ) -> tuple[Callable[..., torch.Tensor], dict[str, str], Path | None]:
+    ) -> tuple[Callable[..., torch.Tensor], dict[str, Any], Path | None]:
+        """The model of ``config.mode``: built by ``build`` (eager, compile) or loaded
+        from ``file_name`` in the models directory (TorchScript, its ``.pt2`` package).
+
+        Raises:
+            FileNotFoundError: the exported file is missing.
+        """
         if self.config.mode == "eager":
             return build(), {**metadata, "format": "python-eager"}, None
         if self.config.mode == "compile":
@@ -249,71 +229,149 @@ class _Case:
         model, stored = load_with_metadata(path)
         return model, stored, path
 
-    def size_outputs(self) -> None:
-        """Nothing: the outputs of the fixed benchmarks have known sizes."""
+
+class _LargeStrideCase(_Case):
+    """The large-stride N x N model: inputs by the shared rule, analytic reference."""
+
+    def __init__(self, config: NativeConfig) -> None:
+        super().__init__(config, "large_stride")
+        n = config.n
+        self.x = np.asfortranarray(np.zeros((n, n), dtype=np.float32))
+        self.y = np.asfortranarray(np.zeros((n, n), dtype=np.float32))
+        self.sizes = {"N": n}
+        self.dtype = "float32"
+        self.reference = "analytic: 2 * input with element (1, 2) negated"
+        self.tolerance = checks.tolerance("large_stride")
+
+    def load(self) -> None:
+        """The model of ``config.variant`` as ``config.mode`` says.
+
+        Raises:
+            FileNotFoundError: the exported file is missing.
+        """
+        variant = self.config.variant
+        self.model, self.metadata, self.file = self._model(
+            lambda: large_stride.build(variant),
+            f"large_stride_{variant}_cpu.pt",
+            {
+                "model": f"large_stride_{variant}",
+                "benchmark": "large_stride",
+                "variant": variant,
+                "dtype": "float32",
+            },
+        )
 
     def prepare(self, iteration: int) -> None:
-        """New input (large_stride: :func:`ftbench.inputs.large_stride_input` of
-        ``iteration``, counted from 0 with the warm-up) and NaN outputs, outside the
-        timed step; with ``config.write_input`` the first input is written there."""
-        if self.config.benchmark == "large_stride":
-            self.x[...] = inputs.large_stride_input(self.config.n, iteration)
-            self.y[...] = np.nan
-            if iteration == 0 and self.config.write_input is not None:
-                self.x.ravel(order="F").tofile(self.config.write_input)
-        else:
-            self.gwfx[...] = np.nan
-            self.gwfy[...] = np.nan
+        """New input (:func:`ftbench.inputs.large_stride_input` of ``iteration``) and NaN
+        output; with ``config.write_input`` the first input is written there."""
+        self.x[...] = inputs.large_stride_input(self.config.n, iteration)
+        self.y[...] = np.nan
+        if iteration == 0 and self.config.write_input is not None:
+            self.x.ravel(order="F").tofile(self.config.write_input)
 
     def step(self, grad: contextlib.AbstractContextManager, t: list[int]) -> None:
-        """One timed step; appends four time stamps after the start stamp in ``t``."""
-        if self.config.benchmark == "large_stride":
-            xt, yt = torch.from_numpy(self.x), torch.from_numpy(self.y)
-            t.append(time.perf_counter_ns())
-            with grad:
-                yt.copy_(self.model(xt))
-            t.append(time.perf_counter_ns())
-            del xt, yt
-        else:
-            d = self.data
-            u, v = (
-                torch.from_numpy(inputs.columns(d["uuu"])),
-                torch.from_numpy(inputs.columns(d["vvv"])),
-            )
-            la, ps = (
-                torch.from_numpy(inputs.columns(d["lat"])),
-                torch.from_numpy(inputs.columns(d["psfc"])),
-            )
-            x, y = (
-                torch.from_numpy(inputs.columns(self.gwfx)),
-                torch.from_numpy(inputs.columns(self.gwfy)),
-            )
-            t.append(time.perf_counter_ns())
-            with grad:
-                x.copy_(self.model(u, la, ps))
-                y.copy_(self.model(v, la, ps))
-            t.append(time.perf_counter_ns())
-            del u, v, la, ps, x, y
+        """One timed step (see :meth:`_Case.step`)."""
+        xt, yt = torch.from_numpy(self.x), torch.from_numpy(self.y)
+        t.append(time.perf_counter_ns())
+        with grad:
+            yt.copy_(self.model(xt))
+        t.append(time.perf_counter_ns())
+        del xt, yt
         t.append(time.perf_counter_ns())
 
-    def error(self) -> tuple[float, float]:
-        """Largest error ratio and absolute difference of this iteration's outputs
-        (:func:`ftbench.checks.compare`, per output component)."""
-        if self.config.benchmark == "large_stride":
-            pairs = {"y": (self.y, large_stride.reference(self.x))}
-        else:
-            d = self.data
-            pairs = {"gwfu": (self.gwfx, d["gwfu_ref"]), "gwfv": (self.gwfy, d["gwfv_ref"])}
-        ratio = difference = 0.0
-        for name, (actual, expected) in pairs.items():
-            atol = self.tolerance.atol(expected)
-            self.atol[name] = max(self.atol.get(name, 0.0), atol)
-            r, a = checks.compare(actual, expected, self.tolerance.rtol, atol)
-            ratio, difference = max(ratio, r), max(difference, a)
-        return ratio, difference
+    def pairs(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """``y`` against 2 * input with element (1, 2) negated."""
+        return {"y": (self.y, large_stride.reference(self.x))}
 
 
-class _ModelCase:
+class _CgdragCase(_Case):
+    """WaveNet-2 on the first ``config.columns`` columns of the T42 grid: inputs and
+    references read from the netCDF file (as the Fortran drivers read them)."""
+
+    def __init__(self, config: NativeConfig) -> None:
+        """Read the inputs and references: the work the Fortran drivers do before their timer.
+
+        Raises:
+            ValueError: a column count that is not a multiple of 128 in 128..8192.
+            FileNotFoundError: no netCDF file.
+        """
+        super().__init__(config, "cgdrag")
+        if config.columns % inputs.N_LON or not 0 < config.columns <= 8192:
+            raise ValueError("columns must be a multiple of 128 between 128 and 8192")
+        rows = config.columns // inputs.N_LON
+        data = inputs.read_inputs(config.models / "data" / "cgdrag_t42.nc")
+        block = {
+            k: np.asfortranarray(data[k][:, :rows])
+            for k in ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref")
+        }
+        block["lat"] = np.asfortranarray(
+            np.broadcast_to(data["lat"][np.newaxis, :rows], block["psfc"].shape)
+        )
+        self.data = block
+        self.reference_conditions = data["reference_conditions"]
+        self.gwfx = np.asfortranarray(np.zeros_like(block["uuu"]))
+        self.gwfy = np.asfortranarray(np.zeros_like(block["uuu"]))
+        self.sizes = {"columns": config.columns, "levels": wavenet.N_LEVELS}
+        self.dtype = "float64"
+        self.reference = (
+            "WaveNet-2 drag of both wind components (gwfu from uuu, gwfv from vvv) computed "
+            "in Python (eager, float64) by `ftbench inputs`"
+        )
+        self.tolerance = checks.tolerance("cgdrag")
+
+    def load(self) -> None:
+        """WaveNet-2 as ``config.mode`` says.
+
+        Raises:
+            FileNotFoundError: the exported file or the checkpoint is missing.
+        """
+        checkpoint = self.config.models / "wavenet_checkpoint.pt"
+        self.model, self.metadata, self.file = self._model(
+            lambda: wavenet.build(checkpoint),
+            "cgdrag_cpu.pt",
+            {
+                "model": "cgdrag_wavenet2",
+                "benchmark": "cgdrag",
+                "variant": "wavenet2",
+                "dtype": "float64",
+            },
+        )
+
+    def prepare(self, iteration: int) -> None:
+        """NaN outputs (the inputs stay the same every iteration)."""
+        self.gwfx[...] = np.nan
+        self.gwfy[...] = np.nan
+
+    def step(self, grad: contextlib.AbstractContextManager, t: list[int]) -> None:
+        """One timed step (see :meth:`_Case.step`): both wind components."""
+        d = self.data
+        u, v = (
+            torch.from_numpy(inputs.columns(d["uuu"])),
+            torch.from_numpy(inputs.columns(d["vvv"])),
+        )
+        la, ps = (
+            torch.from_numpy(inputs.columns(d["lat"])),
+            torch.from_numpy(inputs.columns(d["psfc"])),
+        )
+        x, y = (
+            torch.from_numpy(inputs.columns(self.gwfx)),
+            torch.from_numpy(inputs.columns(self.gwfy)),
+        )
+        t.append(time.perf_counter_ns())
+        with grad:
+            x.copy_(self.model(u, la, ps))
+            y.copy_(self.model(v, la, ps))
+        t.append(time.perf_counter_ns())
+        del u, v, la, ps, x, y
+        t.append(time.perf_counter_ns())
+
+    def pairs(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Both drag components against their references."""
+        d = self.data
+        return {"gwfu": (self.gwfx, d["gwfu_ref"]), "gwfv": (self.gwfy, d["gwfv_ref"])}
+
+
+class _ModelCase(_Case):
     """Any TorchScript model on a declared signature (``ftbench run-model``): the
     inputs of the shared rule, Fortran-ordered as the coupled paths pass them,
     checked against the case's references with its tolerance."""
@@ -326,10 +384,9 @@ class _ModelCase:
         """
         if config.case is None:
             raise ValueError("benchmark 'model' needs --case (the case.json of ftbench run-model)")
-        self.config = config
         case = run_model.load_case(config.case)
+        super().__init__(config, case.name)
         self.case = case
-        self.benchmark = case.name
         self.inputs = [signature.model_input(s, k) for k, s in enumerate(case.input_specs)]
         self.outputs = [
             np.zeros(s.shape, dtype=signature.DTYPES[s.dtype], order="F") for s in case.output_specs
@@ -354,15 +411,15 @@ class _ModelCase:
             basis=case.basis,
         )
         self.reference_conditions = case.reference_conditions
-        self.atol: dict[str, float] = {}
-        self.once: dict[str, float] = {}
-        self.model: Callable[..., Any] | None = None
-        self.metadata: dict[str, Any] = {}
-        self.file: Path | None = Path(case.model)
+        self.file = Path(case.model)
 
     def load(self) -> None:
         """Load the TorchScript file (the timed ``model load``); without ftbench's
-        metadata it is described by its stem and format."""
+        metadata it is described by its stem and format.
+
+        Raises:
+            ValueError: a mode other than ``torchscript``.
+        """
         if self.config.mode != "torchscript":
             raise ValueError("benchmark 'model' runs the TorchScript file: use --mode torchscript")
         self.model, self.metadata = load_with_metadata(self.case.model)
@@ -385,7 +442,7 @@ class _ModelCase:
             output[...] = np.nan
 
     def step(self, grad: contextlib.AbstractContextManager, t: list[int]) -> None:
-        """One timed step; appends four time stamps after the start stamp in ``t``."""
+        """One timed step (see :meth:`_Case.step`): every output copied into its array."""
         xs = [torch.from_numpy(x) for x in self.inputs]
         ys = [torch.from_numpy(y) for y in self.outputs]
         t.append(time.perf_counter_ns())
@@ -398,16 +455,20 @@ class _ModelCase:
         del xs, ys, result, results
         t.append(time.perf_counter_ns())
 
-    def error(self) -> tuple[float, float]:
-        """Largest error ratio and absolute difference over the outputs."""
-        ratio = difference = 0.0
-        for k, (actual, expected) in enumerate(zip(self.outputs, self.references, strict=True)):
-            name = f"output {k + 1}"
-            atol = self.tolerance.atol(expected)
-            self.atol[name] = max(self.atol.get(name, 0.0), atol)
-            r, a = checks.compare(actual, expected, self.tolerance.rtol, atol)
-            ratio, difference = max(ratio, r), max(difference, a)
-        return ratio, difference
+    def pairs(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Every output against its reference ("output 1", ...)."""
+        return {
+            f"output {k}": pair
+            for k, pair in enumerate(zip(self.outputs, self.references, strict=True), start=1)
+        }
+
+
+CASES: dict[str, type[_Case]] = {
+    "large_stride": _LargeStrideCase,
+    "cgdrag": _CgdragCase,
+    "model": _ModelCase,
+}
+"""Each benchmark's case: adding a benchmark to the native Python baseline means adding one."""
 
 
 def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str, Any]:
@@ -426,7 +487,9 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
     if config.threads > 0:
         torch.set_num_threads(config.threads)
     document: dict[str, Any] = {"schema_version": 2, "environment": environment()}
-    case = _ModelCase(config) if config.benchmark == "model" else _Case(config)
+    if config.benchmark not in CASES:
+        raise ValueError(f"unknown benchmark {config.benchmark!r} ({', '.join(CASES)})")
+    case = CASES[config.benchmark](config)
     start = time.perf_counter()
     case.load()
     load_seconds = time.perf_counter() - start
