@@ -368,3 +368,17 @@ def test_native_python_baseline_of_a_case(user_models: Path, tmp_path: Path) -> 
     assert data["sizes"]["output_2"] == "6:float64" and data["dtype"] == "mixed"
     assert main([*args, "--mode", "eager"]) == 1
     assert main(["native", "model", "3", "--quiet"]) == 1
+
+
+def test_rounding_units_of_recurrent_and_attention_layers() -> None:
+    """An LSTM counts every step's two matrix products, attention its head dimension
+    and keys: fused operations are not counted as a single rounding."""
+    lstm = nn.LSTM(8, 32, batch_first=True).eval()
+    units, _ = signature.rounding_units(lstm, [torch.rand(5, 50, 8)])
+    assert units >= 50 * (8 + 32)
+    units, _ = signature.rounding_units(
+        lambda q: nn.functional.scaled_dot_product_attention(q, q, q), [torch.rand(2, 4, 16, 8)]
+    )
+    assert units >= 8 + 16
+    units, _ = signature.rounding_units(lambda x: x.cumsum(1), [torch.rand(3, 7)])
+    assert units == 7

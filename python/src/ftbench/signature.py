@@ -152,6 +152,26 @@ def _last_dim_length(args: Sequence[Any], _: Any) -> int:
     return int(args[0].shape[-1]) if args[0].dim() else 1
 
 
+def _dim_length(args: Sequence[Any], _: Any) -> int:
+    return int(args[0].shape[args[1]]) if args[0].dim() else 1
+
+
+def _recurrent_length(args: Sequence[Any], _: Any) -> int:
+    """aten.lstm/gru/rnn_*(input, hx, params, has_biases, num_layers, dropout, train,
+    bidirectional, batch_first): every step of the sequence runs each layer's two
+    matrix products (input and hidden weights) and a few gate operations."""
+    batched = args[0].dim() == 3
+    steps = int(args[0].shape[1] if batched and args[8] else args[0].shape[0])
+    weights = [p for p in args[2] if p.dim() == 2]
+    return steps * sum(int(w.shape[1]) + ELEMENTWISE_ROUNDINGS for w in weights)
+
+
+def _attention_length(args: Sequence[Any], _: Any) -> int:
+    """Scaled dot-product attention (query, key, value, ...): the products over the
+    head dimension and over the keys, and the softmax between them."""
+    return int(args[0].shape[-1]) + 2 * int(args[1].shape[-2]) + ELEMENTWISE_ROUNDINGS
+
+
 _REDUCTIONS: dict[str, Callable[[Sequence[Any], Any], int]] = {
     "conv1d": _conv_length,
     "conv2d": _conv_length,
@@ -173,6 +193,12 @@ _REDUCTIONS: dict[str, Callable[[Sequence[Any], Any], int]] = {
     "_softmax": _last_dim_length,
     "log_softmax": _last_dim_length,
     "layer_norm": _last_dim_length,
+    "cumsum": _dim_length,
+    "cumprod": _dim_length,
+    "lstm": _recurrent_length,
+    "gru": _recurrent_length,
+    "rnn_tanh": _recurrent_length,
+    "rnn_relu": _recurrent_length,
 }
 ELEMENTWISE_ROUNDINGS = 4
 """Rounding units counted for any other floating-point operation (an elementwise
@@ -201,6 +227,8 @@ class _RoundingCounter(TorchDispatchMode):
         if isinstance(first, torch.Tensor) and first.is_floating_point():
             name = func.overloadpacket.__name__
             length = _REDUCTIONS.get(name)
+            if "scaled_dot_product" in name:
+                length = _attention_length
             self.units += length(args, first) if length else ELEMENTWISE_ROUNDINGS
             self.operations += 1
         return result
@@ -214,7 +242,10 @@ def rounding_units(model: Callable[..., Any], inputs: Sequence[torch.Tensor]) ->
     *Accuracy and Stability of Numerical Algorithms*, section 3.1), summed over every
     operation one forward dispatches: a convolution, matrix product or reduction
     adds its reduction length (in channels x kernel size, inner dimension, reduced
-    elements), any other floating-point operation :data:`ELEMENTWISE_ROUNDINGS`.
+    elements, the length of a cumulative sum), a recurrent layer (LSTM, GRU, RNN)
+    its sequence length times the widths of its weight matrices (plus gates),
+    scaled dot-product attention the head dimension plus twice the key count, any
+    other floating-point operation :data:`ELEMENTWISE_ROUNDINGS`.
     Summing all operations rather than the deepest path (the cgdrag basis) gives a
     larger K for a branching model, never a smaller one. Seen through PyTorch's
     dispatcher, so it works for eager and TorchScript models alike.
