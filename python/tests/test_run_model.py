@@ -382,3 +382,12 @@ def test_rounding_units_of_recurrent_and_attention_layers() -> None:
     assert units >= 8 + 16
     units, _ = signature.rounding_units(lambda x: x.cumsum(1), [torch.rand(3, 7)])
     assert units == 7
+
+
+def test_generic_driver_views_are_the_buffers(build_dir: Path) -> None:
+    """Zero-copy, proven: the tensor over each declared-rank view of a generic
+    driver's buffer has the buffer's address, the declared sizes and column-major
+    strides (float32 and float64, ranks 1 to 4; fortran/tests/test_model_case.f90)."""
+    out = run([build_dir / "tests" / "test_model_case"])
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count(" rank=") == 8 and "ALL PASSED" in out.stdout
