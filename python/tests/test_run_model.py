@@ -48,6 +48,16 @@ class TwoByTwo(nn.Module):
         return self.fc(h), column.cumsum(0) * 2
 
 
+class Poisoned(nn.Module):
+    """2 * x with one NaN and one infinity: must fail the check of every iteration."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = 2 * x
+        y[0, 0] = float("nan")
+        y[1, 1] = float("inf")
+        return y
+
+
 class ReturnsInt(nn.Module):
     """Returns an int64 tensor, which the drivers cannot check."""
 
@@ -68,6 +78,7 @@ def user_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     script(Corners(), directory / "corners.pt")
     script(TwoByTwo(), directory / "two_by_two.pt")
     script(ReturnsInt(), directory / "returns_int.pt")
+    script(Poisoned(), directory / "poisoned.pt")
     return directory
 
 
@@ -391,3 +402,26 @@ def test_generic_driver_views_are_the_buffers(build_dir: Path) -> None:
     out = run([build_dir / "tests" / "test_model_case"])
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.count(" rank=") == 8 and "ALL PASSED" in out.stdout
+
+
+@pytest.mark.parametrize("program", DRIVERS)
+def test_generic_drivers_fail_nan_and_inf_outputs(
+    build_dir: Path, user_models: Path, tmp_path: Path, program: str
+) -> None:
+    """References made by a clean model; a model that returns NaN and infinity fails
+    every iteration, exits 1 and records it (errors written as null)."""
+    specs = signature.parse_all(["3x4:float32"])
+    clean = tmp_path / "clean.pt"
+    script(nn.Identity(), clean)
+    case = run_model.prepare(clean, specs, tmp_path / "case", "poisoned")
+    reference = np.fromfile(case.references[0], dtype=np.float32)
+    (tmp_path / "twice.bin").write_bytes((2 * reference).tobytes())
+    results = tmp_path / "r.json"
+    out = run(
+        [build_dir / "bin" / program, user_models / "poisoned.pt", 2, "--inputs", "3x4:float32"]
+        + ["--references", tmp_path / "twice.bin", "--rtol", 1e-6, "--json", results]
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "FAILED :: [check iteration 2" in out.stdout + out.stderr
+    correctness = load(results).data["correctness"]
+    assert correctness["failed_iterations"] == 3 and correctness["max_error_ratio"] is None
