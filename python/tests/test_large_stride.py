@@ -41,12 +41,13 @@ def test_export_round_trip_and_metadata(tmp_path: Path) -> None:
         path = tmp_path / spec.file_name
         assert read_metadata(path)["model"] == spec.model_name
         loaded = load_aoti(path) if spec.fmt == "aoti" else torch.jit.load(str(path))
-        if spec.benchmark == "large_stride":
-            x = torch.rand(6, 4).t()  # column-major, as the drivers pass it
-        else:
-            x = torch.rand(1, 3, 224, 224)
         with torch.inference_mode():
-            assert torch.equal(loaded(x), spec.build()(x))
+            if spec.benchmark == "large_stride":  # exact: one multiplication per element
+                x = torch.rand(6, 4).t()  # column-major, as the drivers pass it
+                assert torch.equal(loaded(x), spec.build()(x))
+            else:  # ResNet-18: float32 convolutions, within its counted tolerance
+                x = torch.rand(1, 3, 224, 224)
+                assert torch.allclose(loaded(x), spec.build()(x), rtol=2e-3, atol=2e-3)
     # A second export finds the files current and leaves them alone.
     assert not any(fresh for _, fresh in export_all(tmp_path))
 
