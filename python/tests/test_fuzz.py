@@ -1,0 +1,197 @@
+"""Generated bad inputs (issue 13, item 2): command lines and model files that the
+drivers must refuse with one clear message, a non-zero exit, no results file and
+never a death by signal. Hypothesis generates them, deterministically
+(``derandomize``), a bounded number per test; every input tried is counted and
+the total must reach ``MINIMUM_DISTINCT`` (docs/reliability.md has the table).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import string
+import tempfile
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import run
+
+MINIMUM_DISTINCT = 200
+"""Distinct bad inputs the tests below must have tried together."""
+TRIED: Counter[str] = Counter()
+SEEN: set[tuple[str, ...]] = set()
+
+
+def fuzz(examples: int) -> settings:
+    """Hypothesis settings of these tests: ``examples`` inputs, the same ones on every
+    run (derandomize), no example database, no deadline (a driver starts libtorch)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+def not_an_integer(minimum: int) -> st.SearchStrategy[str]:
+    """Text that is not an integer >= ``minimum`` that fits the drivers' integers:
+    too small, too large for 32 bits, NaN and infinity spellings, floats, hex,
+    full-width digits, empty, random text."""
+    return st.one_of(
+        st.integers(-(2**40), minimum - 1).map(str),
+        st.integers(2**31, 2**70).map(str),
+        st.sampled_from(["nan", "NaN", "inf", "-inf", "1e400", "2.5", "0x10", "", " ", "１２"]),
+        st.text(alphabet=string.ascii_letters + "-+.!é", min_size=1, max_size=12),
+    )
+
+
+def bad_path() -> st.SearchStrategy[str]:
+    """Model paths that do not exist: long, non-ASCII, with spaces, empty."""
+    return st.one_of(
+        st.text(alphabet=string.ascii_letters + "/._-", min_size=300, max_size=600),
+        st.text(alphabet="éßλ模型 ", min_size=1, max_size=40).map(lambda s: f"/tmp/{s}.pt"),
+        st.just(""),
+    )
+
+
+def check_refused(
+    command: list, kind: str, codes: tuple[int, ...] = (1, 2), key: tuple[str, ...] | None = None
+) -> None:
+    """Run ``command`` with ``--json`` into a fresh directory: it must exit with one
+    of ``codes`` (never a signal), say why on standard error without a backtrace,
+    and leave no results file. ``key`` identifies the input among those tried
+    (default: the command line)."""
+    with tempfile.TemporaryDirectory() as directory:
+        results = Path(directory) / "r.json"
+        out = run([*command, "--json", results])
+        assert out.returncode in codes, (command, out.returncode, out.stderr[-2000:])
+        assert out.stderr.strip(), (command, out.stdout[-2000:])
+        assert "Backtrace" not in out.stderr and "Error termination" not in out.stderr, out.stderr
+        assert not results.exists(), command
+    TRIED[kind] += 1
+    SEEN.add(key or tuple(str(c) for c in command))
+
+
+@fuzz(100)
+@given(
+    fault=st.sampled_from(["ntimes", "N", "unknown option", "option value", "model path"]),
+    number=not_an_integer(2),
+    word=st.text(alphabet=string.ascii_letters + "_", min_size=1, max_size=15),
+    path=bad_path(),
+)
+def test_large_stride_driver_command_lines(
+    build_dir: Path, model_dir: Path, fault: str, number: str, word: str, path: str
+) -> None:
+    """benchmarker_large_stride_torch <model-dir> <model-file> <ntimes> <N> [options]."""
+    args = [model_dir, "large_stride_vectorized_cpu.pt", "2", "4"]
+    if fault == "ntimes":
+        args[2] = number if number.strip() not in {"1", "2"} else "0"
+    elif fault == "N":
+        args[3] = number
+    elif fault == "unknown option":
+        args += [f"--x{word}", "1"]  # "x": never one of the driver's own options
+    elif fault == "option value":
+        args += [f"--{('threads', 'warmup', 'inject-ns')[len(word) % 3]}", number]
+        if number.strip().lstrip("+").isdigit() and 0 <= int(number) < 2**31:
+            args[-1] = "-1"
+    else:
+        args[1] = path
+    codes = (1,) if fault == "model path" else (2,)
+    check_refused(
+        [build_dir / "bin" / "benchmarker_large_stride_torch", *args], "command line", codes
+    )
+
+
+@fuzz(70)
+@given(
+    entry=st.one_of(
+        st.text(alphabet="0123456789x:-", min_size=0, max_size=20),
+        st.lists(st.integers(-5, 3), min_size=1, max_size=6).map(
+            lambda sizes: "x".join(map(str, sizes)) + ":float32"
+        ),
+        st.sampled_from(["2x3:int8", "2x3:float16", "2x3", ":float32", "2x3x4x5x6:float64"]),
+    ),
+    repeat=st.booleans(),
+)
+def test_generic_driver_signatures(
+    build_dir: Path, model_dir: Path, entry: str, repeat: bool
+) -> None:
+    """benchmarker_model_torch with malformed, zero, negative, high-rank or wrongly
+    typed --inputs; sometimes the option repeated (the last one counts)."""
+    valid = entry.count(":") == 1 and entry.endswith((":float32", ":float64"))
+    sizes = entry.split(":")[0].split("x") if valid else []
+    if valid and all(s.isdigit() and int(s) >= 1 for s in sizes) and len(sizes) <= 4:
+        entry = entry.replace(":", ":int8")  # would be valid: make it a bad dtype
+    options = ["--inputs", "3x4:float32"] if repeat else []
+    command = [build_dir / "bin" / "benchmarker_model_torch", model_dir / "mm_float32.pt", "2"]
+    command += [*options, "--inputs", entry, "--references", "r.bin", "--rtol", "1e-6"]
+    check_refused(command, "signature", (2,))
+
+
+def _model_bytes(kind: str, data: bytes, cut: int, real: bytes) -> bytes:
+    if kind == "truncated":
+        return real[: max(1, min(cut, len(real) - 1))]
+    if kind == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr(f"model/{cut % 7}.bin", data)
+            archive.writestr("model/data.pkl", data[::-1])
+        return buffer.getvalue()
+    return data
+
+
+@fuzz(100)
+@given(
+    kind=st.sampled_from(["truncated", "random bytes", "zip"]),
+    data=st.binary(min_size=0, max_size=2048),
+    cut=st.integers(1, 10**7),
+    program=st.sampled_from(["benchmarker_large_stride_torch", "benchmarker_model_torch"]),
+)
+def test_bad_model_files(
+    build_dir: Path, model_dir: Path, kind: str, data: bytes, cut: int, program: str
+) -> None:
+    """Truncated TorchScript archives, random bytes and zips that are not models,
+    loaded by the large-stride and the generic direct drivers: one line, exit 1."""
+    real = (model_dir / "large_stride_vectorized_cpu.pt").read_bytes()
+    with tempfile.TemporaryDirectory() as directory:
+        model = Path(directory) / "bad.pt"
+        content = _model_bytes(kind, data, cut, real)
+        model.write_bytes(content)
+        key = (program, kind, hashlib.sha256(content).hexdigest())
+        if program == "benchmarker_large_stride_torch":
+            command = [build_dir / "bin" / program, directory, "bad.pt", "2", "4"]
+        else:
+            command = [build_dir / "bin" / program, model, "2", "--inputs", "4x4:float32"]
+            command += ["--references", model, "--rtol", "1e-6"]
+        check_refused(command, f"model file: {kind}", (1,), key)
+
+
+@pytest.mark.parametrize(
+    ("model", "args"),
+    [
+        ("two_in_two_out.pt", ["2", "4"]),
+        ("mm_float32.pt", ["2", "4"]),
+        ("index_probe.pt", ["2", "1"]),
+    ],
+)
+def test_valid_models_with_another_signature(
+    build_dir: Path, model_dir: Path, model: str, args: list[str]
+) -> None:
+    """Real TorchScript models whose forward does not take what the driver passes
+    (or N below its minimum): refused, never a wrong answer passed as right."""
+    command = [build_dir / "bin" / "benchmarker_large_stride_torch", model_dir, model, *args]
+    check_refused(command, "other signature")
+
+
+def test_enough_distinct_bad_inputs_were_tried() -> None:
+    """Runs last in this module: the generated inputs above add up to the goal."""
+    if len(TRIED) == 0:
+        pytest.skip("run with the whole module")
+    print(f"\nbad inputs tried: {dict(TRIED)}; distinct command lines: {len(SEEN)}")
+    assert len(SEEN) >= MINIMUM_DISTINCT
