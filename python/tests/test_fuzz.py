@@ -1,8 +1,9 @@
-"""Generated bad inputs (issue 13, item 2): command lines and model files that the
-drivers must refuse with one clear message, a non-zero exit, no results file and
-never a death by signal. Hypothesis generates them, deterministically
-(``derandomize``), a bounded number per test; every input tried is counted and
-the total must reach ``MINIMUM_DISTINCT`` (docs/reliability.md has the table).
+"""Generated bad inputs (issue 13, item 2): command lines, signatures, model files
+and (a fixed list of) broken embedded-path modules, which the drivers must refuse
+with one clear message, a non-zero exit, no results file and never a death by
+signal. Hypothesis generates them, deterministically (``derandomize``), a bounded
+number per test; every generated input is counted and the total must reach
+``MINIMUM_DISTINCT`` (docs/reliability.md has the table).
 """
 
 from __future__ import annotations
@@ -187,6 +188,37 @@ def test_valid_models_with_another_signature(
     (or N below its minimum): refused, never a wrong answer passed as right."""
     command = [build_dir / "bin" / "benchmarker_large_stride_torch", model_dir, model, *args]
     check_refused(command, "other signature")
+
+
+GOOD = (
+    "import torch\n"
+    "def initialize(variant):\n"
+    "    return torch.nn.Identity()\n"
+    "def metadata(model):\n"
+    "    return '{}'\n"
+    "def compute(model, x, y):\n"
+    "    y[...] = 2 * x\n"
+)
+BAD_EMULATORS = {
+    "raises at import": "raise RuntimeError('broken at import')\n" + GOOD,
+    "syntax error": GOOD + "def compute(model, x, y:\n",
+    "imports a missing package": "import no_such_package_here\n" + GOOD,
+    "no initialize": GOOD.replace("def initialize", "def initialise"),
+    "no compute": GOOD.replace("def compute", "def calculate"),
+    "compute takes other arguments": GOOD.replace("compute(model, x, y)", "compute(model, x)"),
+    "compute writes the wrong shape": GOOD.replace("y[...] = 2 * x", "y[...] = x[:2]"),
+    "initialize raises": GOOD.replace("return torch.nn.Identity()", "raise ValueError('no model')"),
+    "metadata is not JSON": GOOD.replace("return '{}'", "return 'not json {'"),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(BAD_EMULATORS))
+def test_bad_emulator_modules(build_dir: Path, tmp_path: Path, fault: str) -> None:
+    """The embedded path's Python module broken in each way a user's module can be:
+    one clear message naming the module or the call, exit 1, no results file."""
+    (tmp_path / "user_emulator.py").write_text(BAD_EMULATORS[fault])
+    command = [build_dir / "bin" / "benchmarker_large_stride_forpy", tmp_path, "user_emulator"]
+    check_refused([*command, "2", "4", "--torchscript", "none"], "emulator module", (1,))
 
 
 def test_enough_distinct_bad_inputs_were_tried() -> None:
