@@ -153,15 +153,17 @@ torch::Tensor fortran_buffer(const std::vector<int64_t> &sizes, torch::ScalarTyp
 // bench_inputs.h): element at column-major linear index L (from 0) is
 // ((ELEMENT_STEP L + INPUT_STEP m) mod MODULUS) / MODULUS, exact in both dtypes.
 void fill_input(torch::Tensor &buffer, int64_t m) {
-  const int64_t n = buffer.numel();
-  const int64_t offset = int64_t{FTB_MODEL_INPUT_STEP} * m;
-  for (int64_t l = 0; l < n; ++l) {
-    const int64_t numerator = (int64_t{FTB_MODEL_ELEMENT_STEP} * l + offset) % FTB_MODEL_MODULUS;
-    if (buffer.scalar_type() == torch::kFloat32)
-      buffer.data_ptr<float>()[l] = static_cast<float>(numerator) / static_cast<float>(FTB_MODEL_MODULUS);
-    else
-      buffer.data_ptr<double>()[l] = static_cast<double>(numerator) / FTB_MODEL_MODULUS;
-  }
+  const auto fill = [&buffer, m](auto *values) {
+    using T = std::remove_pointer_t<decltype(values)>;
+    const int64_t offset = int64_t{FTB_MODEL_INPUT_STEP} * m;
+    for (int64_t l = 0; l < buffer.numel(); ++l)
+      values[l] = static_cast<T>((int64_t{FTB_MODEL_ELEMENT_STEP} * l + offset) % FTB_MODEL_MODULUS) /
+                  static_cast<T>(FTB_MODEL_MODULUS);
+  };
+  if (buffer.scalar_type() == torch::kFloat32)
+    fill(buffer.data_ptr<float>());
+  else
+    fill(buffer.data_ptr<double>());
 }
 
 // A view without copy of a column-major buffer (what "tensor creation" times).

@@ -338,8 +338,9 @@ def build_parser() -> argparse.ArgumentParser:
         "run-model",
         help="measure any TorchScript model through every path, with a report",
         description="Run MODEL (a TorchScript file) on inputs of the declared signature "
-        "through native Python, the direct path and the embedded-Python path, every "
-        "iteration checked against references made in Python, and write a report.",
+        "through the native C++ and Python baselines, the direct path and the "
+        "embedded-Python path, every iteration checked against references made in "
+        "Python, and write a report.",
     )
     p.add_argument("model", type=Path, help="TorchScript file (torch.jit.save)")
     p.add_argument(

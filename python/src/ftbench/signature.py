@@ -131,15 +131,9 @@ def _conv_length(args: Sequence[Any], _: Any) -> int:
     return int(np.prod(weight.shape[1:]))
 
 
-def _inner_length(args: Sequence[Any], _: Any) -> int:
-    return int(args[0].shape[-1]) if args[0].dim() else 1
-
-
-def _linear_length(args: Sequence[Any], _: Any) -> int:
-    return int(args[1].shape[-1])
-
-
-def _addmm_length(args: Sequence[Any], _: Any) -> int:
+def _second_argument_last_dim(args: Sequence[Any], _: Any) -> int:
+    """linear(input, weight) and addmm/baddbmm(bias, a, b): the inner dimension is
+    the last one of the second argument."""
     return int(args[1].shape[-1])
 
 
@@ -149,6 +143,8 @@ def _reduction_length(args: Sequence[Any], result: Any) -> int:
 
 
 def _last_dim_length(args: Sequence[Any], _: Any) -> int:
+    """mm/matmul/bmm (inner dimension), softmax, layer norm: the first argument's last
+    dimension."""
     return int(args[0].shape[-1]) if args[0].dim() else 1
 
 
@@ -178,12 +174,12 @@ _REDUCTIONS: dict[str, Callable[[Sequence[Any], Any], int]] = {
     "conv3d": _conv_length,
     "convolution": _conv_length,
     "_convolution": _conv_length,
-    "linear": _linear_length,
-    "mm": _inner_length,
-    "matmul": _inner_length,
-    "bmm": _inner_length,
-    "addmm": _addmm_length,
-    "baddbmm": _addmm_length,
+    "linear": _second_argument_last_dim,
+    "mm": _last_dim_length,
+    "matmul": _last_dim_length,
+    "bmm": _last_dim_length,
+    "addmm": _second_argument_last_dim,
+    "baddbmm": _second_argument_last_dim,
     "sum": _reduction_length,
     "mean": _reduction_length,
     "adaptive_avg_pool1d": _reduction_length,
