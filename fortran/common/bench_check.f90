@@ -21,6 +21,7 @@ module bench_check
   private
 
   public :: check_log, check_create, check_compare, check_record, check_passed, check_to_json
+  public :: check_errors
 
   integer, parameter :: max_components = 8
 
@@ -44,6 +45,15 @@ module bench_check
   interface check_compare
     module procedure compare_real32, compare_real64
   end interface check_compare
+
+  !> check_errors(actual, expected, rtol, atol_fraction, max_ratio, max_abs_error, atol):
+  !> the rule above on one output component (real32 or real64, any rank, same
+  !> size), without a log: the largest error ratio (<= 1: passes; +Inf for a NaN
+  !> or an unexpected infinity), the largest |actual - expected| and the atol
+  !> used. check_compare folds its results into a log; the f2py module returns them.
+  interface check_errors
+    module procedure errors_real32, errors_real64
+  end interface check_errors
 
   interface
     subroutine c_compare_f64(actual, expected, n, rtol, atol, max_ratio, max_abs_error) &
@@ -118,12 +128,8 @@ contains
     character(len=*), intent(in) :: component                     !< output name, e.g. "gwfu"
     real(real64), intent(in), target, contiguous :: actual(..)    !< computed values
     real(real64), intent(in), target, contiguous :: expected(..)  !< references (same shape)
-    real(c_double) :: atol, ratio, abs_error
-    integer(c_int64_t) :: n
-    if (size(actual) /= size(expected)) error stop 'bench_check: actual and expected differ in size'
-    n = size(expected, kind=int64)
-    atol = log%atol_fraction * c_max_abs_f64(c_loc(expected), n)
-    call c_compare_f64(c_loc(actual), c_loc(expected), n, log%rtol, atol, ratio, abs_error)
+    real(real64) :: atol, ratio, abs_error
+    call errors_real64(actual, expected, log%rtol, log%atol_fraction, ratio, abs_error, atol)
     call fold(log, iteration, component, ratio, abs_error, atol)
   end subroutine compare_real64
 
@@ -133,14 +139,40 @@ contains
     character(len=*), intent(in) :: component                     !< output name, e.g. "y"
     real(real32), intent(in), target, contiguous :: actual(..)    !< computed values
     real(real32), intent(in), target, contiguous :: expected(..)  !< references (same shape)
-    real(c_double) :: atol, ratio, abs_error
+    real(real64) :: atol, ratio, abs_error
+    call errors_real32(actual, expected, log%rtol, log%atol_fraction, ratio, abs_error, atol)
+    call fold(log, iteration, component, ratio, abs_error, atol)
+  end subroutine compare_real32
+
+  subroutine errors_real64(actual, expected, rtol, atol_fraction, max_ratio, max_abs_error, atol)
+    real(real64), intent(in), target, contiguous :: actual(..)    !< computed values
+    real(real64), intent(in), target, contiguous :: expected(..)  !< references (same size)
+    real(real64), intent(in) :: rtol                              !< relative tolerance
+    real(real64), intent(in) :: atol_fraction                     !< atol / max|expected|
+    real(real64), intent(out) :: max_ratio                        !< largest error / tolerance
+    real(real64), intent(out) :: max_abs_error                    !< largest |actual - expected|
+    real(real64), intent(out) :: atol                             !< absolute tolerance used
     integer(c_int64_t) :: n
     if (size(actual) /= size(expected)) error stop 'bench_check: actual and expected differ in size'
     n = size(expected, kind=int64)
-    atol = log%atol_fraction * c_max_abs_f32(c_loc(expected), n)
-    call c_compare_f32(c_loc(actual), c_loc(expected), n, log%rtol, atol, ratio, abs_error)
-    call fold(log, iteration, component, ratio, abs_error, atol)
-  end subroutine compare_real32
+    atol = atol_fraction * c_max_abs_f64(c_loc(expected), n)
+    call c_compare_f64(c_loc(actual), c_loc(expected), n, rtol, atol, max_ratio, max_abs_error)
+  end subroutine errors_real64
+
+  subroutine errors_real32(actual, expected, rtol, atol_fraction, max_ratio, max_abs_error, atol)
+    real(real32), intent(in), target, contiguous :: actual(..)    !< computed values
+    real(real32), intent(in), target, contiguous :: expected(..)  !< references (same size)
+    real(real64), intent(in) :: rtol                              !< relative tolerance
+    real(real64), intent(in) :: atol_fraction                     !< atol / max|expected|
+    real(real64), intent(out) :: max_ratio                        !< largest error / tolerance
+    real(real64), intent(out) :: max_abs_error                    !< largest |actual - expected|
+    real(real64), intent(out) :: atol                             !< absolute tolerance used
+    integer(c_int64_t) :: n
+    if (size(actual) /= size(expected)) error stop 'bench_check: actual and expected differ in size'
+    n = size(expected, kind=int64)
+    atol = atol_fraction * c_max_abs_f32(c_loc(expected), n)
+    call c_compare_f32(c_loc(actual), c_loc(expected), n, rtol, atol, max_ratio, max_abs_error)
+  end subroutine errors_real32
 
   !> Decide iteration `iteration` (compared with check_compare) and print its
   !> PASSED/FAILED line (with `quiet`, only FAILED lines are printed, on

@@ -26,7 +26,8 @@ void bench_check_compare_f64(const double *actual, const double *expected, int64
 void bench_check_compare_f32(const float *actual, const float *expected, int64_t n, double rtol,
                              double atol, double *max_ratio, double *max_abs_error);
 
-/* Largest |expected| of n float64 / float32 elements (NaN-free references). */
+/* Largest finite |expected| of n float64 / float32 elements (0 when none is
+ * finite): infinite and NaN references do not scale atol. */
 double bench_check_max_abs_f64(const double *expected, int64_t n);
 double bench_check_max_abs_f32(const float *expected, int64_t n);
 

@@ -19,6 +19,7 @@ module cgdrag_phases
   use cgdrag_case, only: dp, nlev, nlon, cgdrag_options, cgdrag_data, cgdrag_poison, cgdrag_compare
   use bench_timer, only: phase_timer, timer_start, timer_stop, timer_busy_wait
   use bench_check, only: check_log, check_record
+  use cgdrag_columns, only: cgdrag_pack, cgdrag_unpack
   implicit none
   private
 
@@ -67,17 +68,17 @@ contains
   subroutine cgdrag_reshape_in(work, uuu, vvv, lat, psfc)
     type(cgdrag_work), intent(inout) :: work
     real(dp), intent(in) :: uuu(:, :, :), vvv(:, :, :), lat(:, :), psfc(:, :)
-    work%u_col = reshape(uuu, shape(work%u_col))
-    work%v_col = reshape(vvv, shape(work%v_col))
-    work%lat_col = reshape(lat, shape(work%lat_col))
-    work%psfc_col = reshape(psfc, shape(work%psfc_col))
+    call cgdrag_pack(uuu, work%u_col)
+    call cgdrag_pack(vvv, work%v_col)
+    call cgdrag_pack(lat, work%lat_col)
+    call cgdrag_pack(psfc, work%psfc_col)
   end subroutine cgdrag_reshape_in
 
   !> --explicit-reshape, after the forward: copy the drag back into (lon, lat, lev).
   subroutine cgdrag_reshape_out(work)
     type(cgdrag_work), intent(inout) :: work
-    work%gwfcng_x = reshape(work%x_col, shape(work%gwfcng_x))
-    work%gwfcng_y = reshape(work%y_col, shape(work%gwfcng_y))
+    call cgdrag_unpack(work%x_col, work%gwfcng_x)
+    call cgdrag_unpack(work%y_col, work%gwfcng_y)
   end subroutine cgdrag_reshape_out
 
   !> Start step `it`: start the loop timer; array allocation (with

@@ -101,13 +101,19 @@ def _cmd_selftest(args: argparse.Namespace) -> None:
     print(f"selftest: {report}")
 
 
-def _cmd_native(args: argparse.Namespace) -> None:
+def _cmd_python_hosted(args: argparse.Namespace) -> None:
+    """``ftbench native`` and ``ftbench f2py``: both run through ``run_native``, from
+    their common options and each subcommand's own."""
+    from ftbench import f2py_host
     from ftbench.native import NativeConfig, run_native
 
+    if args.command == "f2py":
+        own = {"grad": "inference_mode", "order": args.order, "build": args.build}
+    else:
+        own = {"grad": args.grad, "write_input": args.write_input, "case": args.case}
     config = NativeConfig(
         benchmark=args.benchmark,
         mode=args.mode,
-        grad=args.grad,
         ntimes=args.ntimes,
         warmup=args.warmup,
         threads=args.threads,
@@ -116,10 +122,10 @@ def _cmd_native(args: argparse.Namespace) -> None:
         n=args.n,
         columns=args.columns,
         quiet=args.quiet,
-        write_input=args.write_input,
-        case=args.case,
+        **own,
     )
-    document = run_native(config, args.json)
+    run = f2py_host.run_f2py if args.command == "f2py" else run_native
+    document = run(config, args.json)
     if not document["correctness"]["passed"]:
         failed = document["correctness"]["failed_iterations"]
         raise RuntimeError(f"{failed} iteration(s) exceeded the tolerance")
@@ -306,25 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["large_stride", "cgdrag", "model"],
         help="model: any TorchScript model, as ftbench run-model prepared it (--case)",
     )
-    p.add_argument("ntimes", type=int, help="measured iterations")
-    p.add_argument(
-        "--mode",
-        choices=["eager", "torchscript", "aoti", "compile"],  # ftbench.native.MODES
-        default="eager",
-        help="model built in Python (eager), TorchScript file, AOTInductor package (aoti) "
-        "or built in Python under torch.compile (compile)",
-    )
+    _add_python_hosted(p)
     p.add_argument("--grad", choices=["inference_mode", "no_grad"], default="inference_mode")
-    p.add_argument(
-        "--variant", choices=["loop", "vectorized"], default="vectorized", help="large_stride model"
-    )
-    p.add_argument("--n", type=int, default=4, help="large_stride size N")
-    p.add_argument("--columns", type=int, default=8192, help="cgdrag columns")
-    p.add_argument("--warmup", type=int, default=1, help="warm-up iterations (default 1)")
-    p.add_argument("--threads", type=int, default=0, help="intra-op threads (default: torch's)")
-    p.add_argument("--models", type=Path, default=Path("models"), help="models directory")
-    p.add_argument("--json", type=Path, help="write the results to this file")
-    p.add_argument("--quiet", action="store_true", help="print only failed checks and the summary")
     p.add_argument(
         "--write-input",
         type=Path,
@@ -332,7 +321,25 @@ def build_parser() -> argparse.ArgumentParser:
         "column-major) to compare paths",
     )
     p.add_argument("--case", type=Path, help="model: the case.json that ftbench run-model wrote")
-    p.set_defaults(run=_cmd_native)
+    p.set_defaults(run=_cmd_python_hosted)
+
+    p = sub.add_parser(
+        "f2py",
+        help="run the Python-hosted path: the model in Python, the Fortran side through f2py",
+        description="Python hosts the time loop and the model; each step calls the project's "
+        "Fortran through NumPy's f2py before and after the forward (docs/f2py.md).",
+    )
+    p.add_argument("benchmark", choices=["large_stride", "cgdrag"])  # ftbench.f2py_host.CASES
+    _add_python_hosted(p)
+    p.add_argument(
+        "--order",
+        choices=["F", "C"],  # ftbench.f2py_host.ORDERS
+        default="F",
+        help="memory order of the host's arrays: F (Fortran, passed without copies) or C "
+        "(copied to and from Fortran order, each copy a timed phase)",
+    )
+    p.add_argument("--build", type=Path, default=Path("build"), help="build tree (default: build)")
+    p.set_defaults(run=_cmd_python_hosted)
 
     p = sub.add_parser(
         "run-model",
@@ -400,6 +407,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_cmd_report)
     return parser
+
+
+def _add_python_hosted(parser: argparse.ArgumentParser) -> None:
+    """The arguments ``ftbench native`` and ``ftbench f2py`` share."""
+    parser.add_argument("ntimes", type=int, help="measured iterations")
+    parser.add_argument(
+        "--mode",
+        choices=["eager", "torchscript", "aoti", "compile"],  # ftbench.native.MODES
+        default="eager",
+        help="model built in Python (eager), TorchScript file, AOTInductor package (aoti) "
+        "or built in Python under torch.compile (compile)",
+    )
+    parser.add_argument(
+        "--variant", choices=["loop", "vectorized"], default="vectorized", help="large_stride model"
+    )
+    parser.add_argument("--n", type=int, default=4, help="large_stride size N")
+    parser.add_argument("--columns", type=int, default=8192, help="cgdrag columns")
+    parser.add_argument("--warmup", type=int, default=1, help="warm-up iterations (default 1)")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="intra-op threads (default: torch's)"
+    )
+    parser.add_argument("--models", type=Path, default=Path("models"), help="models directory")
+    parser.add_argument("--json", type=Path, help="write the results to this file")
+    parser.add_argument(
+        "--quiet", action="store_true", help="print only failed checks and the summary"
+    )
 
 
 def _add_build_and_models(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,9 @@ order, as the coupled paths see them, preallocated outside the timed loop.
 Phases per iteration: ``tensor creation`` (``torch.from_numpy`` views),
 ``forward`` (forward and copy into the output array), ``tensor deletion`` and
 ``loop``. Results follow docs/results-schema.md. The C++ baseline
-(``native-cpp-torchscript``) is ``build/bin/benchmarker_native_cpp``.
+(``native-cpp-torchscript``) is ``build/bin/benchmarker_native_cpp``. The
+Python-hosted f2py path (:mod:`ftbench.f2py_host`) runs through the same
+:func:`run_native` with cases of its own.
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ class NativeConfig:
             float32, column-major), to compare the paths' inputs.
         case: benchmark ``model``: the ``case.json`` of ``ftbench run-model`` (any
             TorchScript model on a declared signature; :mod:`ftbench.run_model`).
+        order: the f2py path only (:mod:`ftbench.f2py_host`): memory order of the
+            Python host's arrays, ``F`` (Fortran) or ``C``.
+        build: the f2py path only: the build tree holding ``python/ftb_f2py*.so``.
     """
 
     benchmark: str
@@ -96,6 +101,8 @@ class NativeConfig:
     quiet: bool = False
     write_input: Path | None = None
     case: Path | None = None
+    order: str = "F"
+    build: Path = Path("build")
 
 
 def git_commit() -> str:
@@ -159,12 +166,19 @@ class _Case:
     ``dtype``, ``reference`` (what outputs are compared with), ``tolerance``,
     ``reference_conditions`` (or None), ``model``, ``metadata``, ``file`` (the model
     file, or None when built in Python), ``atol`` (largest atol used per output
-    component) and ``once`` (one-off times besides ``model load``).
+    component) and ``once`` (one-off times besides ``model load``); set here and
+    changed by other paths' cases: ``phases`` (the timed phases, ``loop`` last),
+    ``coupling_path``, ``coupling_variant`` and ``extra`` (more top-level results).
     """
+
+    phases: tuple[str, ...] = PHASES
 
     def __init__(self, config: NativeConfig, benchmark: str) -> None:
         self.config = config
         self.benchmark = benchmark
+        self.coupling_path = f"native-python-{config.mode}"
+        self.coupling_variant = config.grad
+        self.extra: dict[str, Any] = {}
         self.model: Callable[..., Any] | None = None
         self.metadata: dict[str, Any] = {}
         self.file: Path | None = None
@@ -185,8 +199,9 @@ class _Case:
         raise NotImplementedError
 
     def step(self, grad: contextlib.AbstractContextManager, t: list[int]) -> None:
-        """One timed step; appends three time stamps after the start stamp in ``t``:
-        tensors created, forward done, tensors deleted."""
+        """One timed step; appends one time stamp after the start stamp in ``t`` at
+        the end of each phase but ``loop`` (here: tensors created, forward done,
+        tensors deleted)."""
         raise NotImplementedError
 
     def pairs(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -271,7 +286,14 @@ class _LargeStrideCase(_Case):
 
     def step(self, grad: contextlib.AbstractContextManager, t: list[int]) -> None:
         """One timed step (see :meth:`_Case.step`)."""
-        xt, yt = torch.from_numpy(self.x), torch.from_numpy(self.y)
+        self.forward_arrays(self.x, self.y, grad, t)
+
+    def forward_arrays(
+        self, x: np.ndarray, y: np.ndarray, grad: contextlib.AbstractContextManager, t: list[int]
+    ) -> None:
+        """Tensor creation, forward and tensor deletion (a time stamp after each) on the
+        input array ``x`` and the output array ``y`` (written)."""
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
         t.append(time.perf_counter_ns())
         with grad:
             yt.copy_(self.model(xt))
@@ -345,18 +367,15 @@ class _CgdragCase(_Case):
     def step(self, grad: contextlib.AbstractContextManager, t: list[int]) -> None:
         """One timed step (see :meth:`_Case.step`): both wind components."""
         d = self.data
-        u, v = (
-            torch.from_numpy(inputs.columns(d["uuu"])),
-            torch.from_numpy(inputs.columns(d["vvv"])),
-        )
-        la, ps = (
-            torch.from_numpy(inputs.columns(d["lat"])),
-            torch.from_numpy(inputs.columns(d["psfc"])),
-        )
-        x, y = (
-            torch.from_numpy(inputs.columns(self.gwfx)),
-            torch.from_numpy(inputs.columns(self.gwfy)),
-        )
+        fields = (d["uuu"], d["vvv"], d["lat"], d["psfc"], self.gwfx, self.gwfy)
+        self.forward_columns([inputs.columns(f) for f in fields], grad, t)
+
+    def forward_columns(
+        self, columns: list[np.ndarray], grad: contextlib.AbstractContextManager, t: list[int]
+    ) -> None:
+        """Tensor creation, forward and tensor deletion (a time stamp after each) on the
+        (ncol, ...) column arrays u, v, lat, psfc (inputs) and x, y (the drag written)."""
+        u, v, la, ps, x, y = (torch.from_numpy(c) for c in columns)
         t.append(time.perf_counter_ns())
         with grad:
             x.copy_(self.model(u, la, ps))
@@ -471,9 +490,12 @@ CASES: dict[str, type[_Case]] = {
 """Each benchmark's case: adding a benchmark to the native Python baseline means adding one."""
 
 
-def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str, Any]:
-    """Run one native baseline, print its checks and summary, and return (and
-    optionally write, atomically) its results document.
+def run_native(
+    config: NativeConfig, json_path: Path | None = None, cases: dict[str, type[_Case]] = CASES
+) -> dict[str, Any]:
+    """Run one native baseline (or, with other ``cases``, another Python-hosted path),
+    print its checks and summary, and return (and optionally write, atomically) its
+    results document.
 
     Raises:
         FileNotFoundError: a model, checkpoint or data file is missing.
@@ -487,28 +509,29 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
     if config.threads > 0:
         torch.set_num_threads(config.threads)
     document: dict[str, Any] = {"schema_version": 2, "environment": environment()}
-    if config.benchmark not in CASES:
-        raise ValueError(f"unknown benchmark {config.benchmark!r} ({', '.join(CASES)})")
-    case = CASES[config.benchmark](config)
+    if config.benchmark not in cases:
+        raise ValueError(f"unknown benchmark {config.benchmark!r} ({', '.join(cases)})")
+    case = cases[config.benchmark](config)
+    phases = case.phases
     start = time.perf_counter()
     case.load()
     load_seconds = time.perf_counter() - start
     case.size_outputs()
     total = config.warmup + config.ntimes
-    seconds = np.zeros((total, len(PHASES)))
+    seconds = np.zeros((total, len(phases)))
     ratios = np.zeros(total)
     differences = np.zeros(total)
     for it in range(total):
         case.prepare(it)
         stamps = [time.perf_counter_ns()]
         case.step(grads[config.grad](), stamps)
-        t0, t1, t2, t3 = stamps
-        seconds[it] = np.array([t1 - t0, t2 - t1, t3 - t2, t3 - t0]) * 1e-9
+        t = np.array(stamps, dtype=np.int64)
+        seconds[it] = np.append(np.diff(t), t[-1] - t[0]) * 1e-9
         ratios[it], differences[it] = case.error()
         ok = ratios[it] <= 1
         label = f"warm-up {it + 1}" if it < config.warmup else f"iteration {it - config.warmup + 1}"
         line = (
-            f"{'PASSED' if ok else 'FAILED'} :: [check {label} ({seconds[it, 3]:9.3E} s)] "
+            f"{'PASSED' if ok else 'FAILED'} :: [check {label} ({seconds[it, -1]:9.3E} s)] "
             f"maximum error / tolerance = {ratios[it]:10.4E}"
         )
         if not ok:
@@ -519,12 +542,11 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
     failed = int(np.sum(~(ratios <= 1)))
     measured_ratios = ratios[config.warmup :]
     worst_difference = differences[config.warmup :].max()
-    path = f"native-python-{config.mode}"
     document.update(
         {
             "benchmark": case.benchmark,
-            "coupling_path": path,
-            "coupling_variant": config.grad,
+            "coupling_path": case.coupling_path,
+            "coupling_variant": case.coupling_variant,
             "model": str(case.file) if case.file else f"ftbench.models ({config.benchmark})",
             "model_metadata": case.metadata,
             "ntimes": config.ntimes,
@@ -535,14 +557,14 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
             "dtype": case.dtype,
             "device": "cpu",
             "command_line": " ".join(sys.argv),
-            "phase_order": list(PHASES),
+            "phase_order": list(phases),
             "phases": {
                 phase: {
                     "seconds": measured[:, k].tolist(),
                     "warmup_seconds": seconds[: config.warmup, k].tolist(),
                     "statistics": statistics(measured[:, k]),
                 }
-                for k, phase in enumerate(PHASES)
+                for k, phase in enumerate(phases)
             },
             "once": {"model load": load_seconds, **case.once},
             "correctness": {
@@ -561,13 +583,14 @@ def run_native(config: NativeConfig, json_path: Path | None = None) -> dict[str,
                 "failed_iterations": failed,
                 "passed": failed == 0,
             },
+            **case.extra,
         }
     )
     print(
         f"Timing summary (wall clock): {config.ntimes} measured iterations; "
         f"{config.warmup} warm-up iteration(s) excluded."
     )
-    for phase in PHASES:
+    for phase in phases:
         s = document["phases"][phase]["statistics"]
         print(
             f"{phase:31s}"

@@ -42,6 +42,8 @@ PINNED_MALLOC = {
 }
 PYTHON_BASELINE = "ftbench native"
 """Pseudo driver name: the native Python baseline (``python -m ftbench.cli native``)."""
+F2PY_HOST = "ftbench f2py"
+"""Pseudo driver name: the Python-hosted f2py path (``python -m ftbench.cli f2py``)."""
 
 
 class SuiteError(RuntimeError):
@@ -54,7 +56,7 @@ class Run:
 
     Attributes:
         name: results file stem, unique within a suite.
-        driver: executable under ``<build>/bin``, or ``PYTHON_BASELINE``.
+        driver: executable under ``<build>/bin``, ``PYTHON_BASELINE`` or ``F2PY_HOST``.
         args: arguments; ``{models}`` stands for the models directory.
         threads: intra-op threads (also ``OMP_NUM_THREADS``).
     """
@@ -75,6 +77,9 @@ class Run:
         if self.driver == PYTHON_BASELINE:
             program = [sys.executable, "-m", "ftbench.cli", "native"]
             extra = ["--models", str(models_dir)]
+        elif self.driver == F2PY_HOST:
+            program = [sys.executable, "-m", "ftbench.cli", "f2py"]
+            extra = ["--models", str(models_dir), "--build", str(build_dir)]
         else:
             program = [str(build_dir / "bin" / self.driver)]
             extra = []
@@ -119,6 +124,20 @@ def _native_runs(
                     threads,
                 )
             )
+    return runs
+
+
+def _f2py_runs(stem: str, threads: int, args: tuple[str, ...], formats: Sequence[str]) -> list[Run]:
+    """The Python-hosted f2py path: the model built in Python with the host's arrays in
+    Fortran order (``f2py``) and in C order (``f2py_c``); with ``torchscript`` or
+    ``aoti`` in ``formats`` also those files, Fortran order."""
+    runs = [
+        Run(f"{stem}_f2py", F2PY_HOST, (*args, "--mode", "eager", "--order", "F"), threads),
+        Run(f"{stem}_f2py_c", F2PY_HOST, (*args, "--mode", "eager", "--order", "C"), threads),
+    ]
+    for mode in ("torchscript", "aoti"):
+        if mode in formats:
+            runs.append(Run(f"{stem}_f2py_{mode}", F2PY_HOST, (*args, "--mode", mode), threads))
     return runs
 
 
@@ -182,6 +201,12 @@ def large_stride_runs(
             "benchmarker_large_stride_forpy",
             (*embedded, "--torchscript", torchscript),
             threads,
+        ),
+        *_f2py_runs(
+            stem,
+            threads,
+            ("large_stride", str(ntimes), "--variant", variant, "--n", str(n)),
+            formats,
         ),
         *_native_runs(
             stem,
@@ -271,6 +296,7 @@ def cgdrag_runs(
                 threads,
             ),
         ]
+    runs += _f2py_runs(stem, threads, ("cgdrag", str(ntimes), "--columns", str(columns)), formats)
     runs += _native_runs(
         stem,
         threads,
@@ -356,10 +382,13 @@ MAIN_PATHS = (
     "native_cpp",
     "native_cpp_aoti",
     "native_python_eager_inference_mode",
+    "f2py",
+    "f2py_c",
 )
 """The runs of the default suite, each coupled path with the native baseline of its
-format: direct (TorchScript, AOTInductor) against C++, embedded Python (model built
-in Python) against Python eager; every other path and format is in :func:`full_suite`."""
+format: direct (TorchScript, AOTInductor) against C++, embedded Python and the
+Python-hosted f2py path (Fortran- and C-ordered host arrays; model built in Python)
+against Python eager; every other path and format is in :func:`full_suite`."""
 
 
 def default_suite(threads: int = 1, models: Path | None = None) -> tuple[Run, ...]:
@@ -407,7 +436,8 @@ def sweep_suite() -> tuple[Run, ...]:
             runs += large_stride_runs("vectorized", n, 50, threads, no_grad=False)
         for columns in SWEEP_COLUMNS:
             runs += cgdrag_runs(10, columns, threads, full=False)
-    return tuple(runs)
+    # The f2py path's scaling is the native Python baseline's plus its copies: not swept.
+    return tuple(r for r in runs if r.driver != F2PY_HOST)
 
 
 COLD_COMPILE = {"TORCHINDUCTOR_FORCE_DISABLE_CACHES": "1"}

@@ -95,11 +95,11 @@ def write_report(
         "the 25th percentile; × fastest is the median divided by the fastest passing median of the "
         "same table; × native compares with the native baseline of the same model format and "
         "grad mode (`native-*`: the same model called from C++ or Python without Fortran), "
-        "from C++ for the direct path and from Python for the embedded path where the table "
-        "has one (else the fastest such run), pass by pass: in each pass of the suite the two ran "
-        "back to back, the ratio of their medians is taken, and the cell gives the geometric mean "
-        "of those per-pass ratios and its 95 % interval (Student's t over the passes, on the "
-        "logarithms), **in bold where "
+        "from C++ for the direct path and from Python for the embedded and f2py paths where the "
+        "table has one (else the fastest such run), pass by pass: in each pass of the suite the "
+        "two ran back to back, the ratio of their medians is taken, and the cell gives the "
+        "geometric mean of those per-pass ratios and its 95 % interval (Student's t over the "
+        "passes, on the logarithms), **in bold where "
         "the interval excludes 1** (a difference the run resolved; see `ftbench.paired`); "
         "CV is stddev / mean. Rows are grouped by model format: eager "
         "(built in Python), TorchScript, AOTInductor (`.pt2`), torch.compile; each table is "
@@ -121,7 +121,7 @@ def write_report(
             "treat differences smaller than the IQR as noise.",
             "",
         ]
-    lines += fixed_cost_section(rows)
+    lines += fixed_cost_section(rows, groups)
     series = scaling_series(results)
     for key, (unit, curves) in series.items():
         plot_scaling(scaling_title(key), unit, curves, plot_dir / f"{scaling_slug(key)}.png")

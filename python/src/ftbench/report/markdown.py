@@ -178,8 +178,23 @@ def selftest_lines(selftest: Path) -> list[str]:
     ]
 
 
-def fixed_cost_section(rows: dict[GroupKey, list[dict[str, object]]]) -> list[str]:
-    """The fixed-cost section, from the :func:`summary_rows` of each group."""
+F2PY_CALL_PHASE = "f2py call before"
+"""The f2py path's phase that is one f2py call (on a 4 x 4 array in the fixed-cost group)."""
+
+
+def fixed_cost_section(
+    rows: dict[GroupKey, list[dict[str, object]]], groups: dict[GroupKey, list[Result]]
+) -> list[str]:
+    """The fixed-cost section, from the :func:`summary_rows` of each group, with the
+    median of one f2py call (:data:`F2PY_CALL_PHASE`) of each passing f2py run."""
+    calls = [
+        f"{r.path_label}: {fmt_seconds(r.statistics(F2PY_CALL_PHASE)['median'])} "
+        f"({key[3]} thread{'s' if key[3] != 1 else ''})"
+        for key, runs in groups.items()
+        if key[1] == FIXED_COST_MODEL and key[2] == FIXED_COST_SIZE
+        for r in runs
+        if r.passed and F2PY_CALL_PHASE in r.data["phases"]
+    ]
     table = []
     for key, group_rows in rows.items():
         if key[1] != FIXED_COST_MODEL or key[2] != FIXED_COST_SIZE:
@@ -210,6 +225,16 @@ def fixed_cost_section(rows: dict[GroupKey, list[dict[str, object]]]) -> list[st
             disable_numparse=True,
         ),
         "",
+        *(
+            [
+                "The f2py rows are a Python host calling the model in Python and the Fortran "
+                "side twice per step through f2py (docs/f2py.md); one f2py call on the 4 × 4 "
+                f"array alone (`{F2PY_CALL_PHASE}`, median) takes " + "; ".join(calls) + ".",
+                "",
+            ]
+            if calls
+            else []
+        ),
     ]
 
 

@@ -60,9 +60,14 @@ def labels(runs: Sequence[Result]) -> list[str]:
     ]
 
 
-NATIVE_OF_PATH = {"direct": "native-cpp", "embedded-python": "native-python"}
+NATIVE_OF_PATH = {
+    "direct": "native-cpp",
+    "embedded-python": "native-python",
+    "f2py": "native-python",
+}
 """The native baseline family each coupled path is compared with first: the direct
-path against the same model called from C++, the embedded path from Python."""
+path against the same model called from C++, the embedded and f2py paths (whose
+models run in Python) from Python."""
 
 
 def native_reference(run: Result, runs: Sequence[Result]) -> Result | None:
