@@ -185,18 +185,18 @@ def test_report_and_suite_carry_the_f2py_path(
     with the time of one f2py call below the table."""
     from ftbench.report import write_report
     from ftbench.results import load_all
-    from ftbench.suite import F2PY_HOST, default_suite
+    from ftbench.suite import F2PY_HOST, PYTHON_BASELINE, Run, default_suite, run_suite
     from test_report import table_after
 
     f2py_runs = [r for r in default_suite() if r.driver == F2PY_HOST]
     assert {r.name.split("_T1_")[1] for r in f2py_runs} == {"f2py", "f2py_c"}
     command = f2py_runs[0].command(build_dir, model_dir, tmp_path / "r.json")
     assert command[command.index("--build") + 1] == str(build_dir)
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    common = ["large_stride", "50", "--n", "4", "--models", str(model_dir), "--threads", "1"]
-    assert main(["native", *common, "--json", str(raw / "native.json"), "--quiet"]) == 0
-    assert main(["f2py", *common, "--build", str(build_dir), "--json", str(raw / "f.json")]) == 0
+    args = ("large_stride", "50", "--n", "4", "--quiet")
+    runs = [Run("native", PYTHON_BASELINE, args), Run("f2py", F2PY_HOST, args)]
+    raw = tmp_path / "raw.tar.xz"
+    files = run_suite(runs, build_dir, model_dir, raw, progress=False)
+    assert sorted(files) == ["f2py.json", "native.json"]
     text = write_report(load_all([raw]), tmp_path / "out").read_text()
     rows = {row["path"]: row for row in table_after(text, "## Fixed cost per call")}
     assert rows["f2py (fortran-order)"]["× native"] not in ("", "—")

@@ -531,7 +531,10 @@ def run_suite(
     written = []
     bar = tqdm(order, desc="benchmarks", unit="run", disable=not progress)
     for position, (k, run) in enumerate(bar, start=1):
-        if run.driver != PYTHON_BASELINE and not (build_dir / "bin" / run.driver).exists():
+        if (
+            run.driver not in (PYTHON_BASELINE, F2PY_HOST)
+            and not (build_dir / "bin" / run.driver).exists()
+        ):
             raise SuiteError(
                 f"{run.name}: {build_dir / 'bin' / run.driver} not found (build the project first)"
             )
