@@ -200,4 +200,12 @@ def test_report_and_suite_carry_the_f2py_path(
     text = write_report(load_all([raw]), tmp_path / "out").read_text()
     rows = {row["path"]: row for row in table_after(text, "## Fixed cost per call")}
     assert rows["f2py (fortran-order)"]["× native"] not in ("", "—")
-    assert "one f2py call on the 4 × 4 array alone (`f2py call before`, median) takes" in text
+    assert (
+        "One f2py call on the 4 × 4 array alone (the `f2py call before` phase, median) takes"
+        in text
+    )
+    # the phase table: the f2py path's own phases among the others', loop after them all
+    table = text[text.index("| phase (median)") :].split("\n\n")[0].splitlines()
+    names = [line.split("|")[1].strip() for line in table[2:]]
+    assert names.index("copy to Fortran order") < names.index("tensor creation")
+    assert names.index("f2py call after") < names.index("loop") < names.index("model load (once)")

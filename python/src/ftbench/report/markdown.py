@@ -77,10 +77,16 @@ def processes_cell(medians: Sequence[float]) -> str:
 
 
 def phase_table(runs: Sequence[Result]) -> str:
-    """Median of every phase, and the once-timed phases, of each run of a group."""
+    """Median of every phase, and the once-timed phases, of each run of a group; a
+    phase only some runs have comes right after the phase that precedes it in those
+    runs' own order (so ``loop``, last everywhere, stays last)."""
     phases: list[str] = []
     for r in runs:
-        phases += [p for p in r.data["phase_order"] if p not in phases]
+        previous = -1
+        for phase in r.data["phase_order"]:
+            if phase not in phases:
+                phases.insert(previous + 1, phase)
+            previous = phases.index(phase)
     once: list[str] = []
     for r in runs:
         once += [p for p in r.data.get("once", {}) if p not in once]
@@ -188,7 +194,7 @@ def fixed_cost_section(
     """The fixed-cost section, from the :func:`summary_rows` of each group, with the
     median of one f2py call (:data:`F2PY_CALL_PHASE`) of each passing f2py run."""
     calls = [
-        f"{r.path_label}: {fmt_seconds(r.statistics(F2PY_CALL_PHASE)['median'])} "
+        f"{fmt_seconds(r.statistics(F2PY_CALL_PHASE)['median'])} for {r.path_label} "
         f"({key[3]} thread{'s' if key[3] != 1 else ''})"
         for key, runs in groups.items()
         if key[1] == FIXED_COST_MODEL and key[2] == FIXED_COST_SIZE
@@ -228,8 +234,10 @@ def fixed_cost_section(
         *(
             [
                 "The f2py rows are a Python host calling the model in Python and the Fortran "
-                "side twice per step through f2py (docs/f2py.md); one f2py call on the 4 × 4 "
-                f"array alone (`{F2PY_CALL_PHASE}`, median) takes " + "; ".join(calls) + ".",
+                "side twice per step through f2py (docs/f2py.md). One f2py call on the 4 × 4 "
+                f"array alone (the `{F2PY_CALL_PHASE}` phase, median) takes "
+                + "; ".join(calls)
+                + ".",
                 "",
             ]
             if calls
