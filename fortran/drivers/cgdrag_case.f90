@@ -9,11 +9,12 @@
 !> field viewed or copied column-major.
 module cgdrag_case
   use, intrinsic :: iso_fortran_env, only: real64
-  use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan
+  use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan, ieee_is_finite
   use netcdf, only: nf90_open, nf90_close, nf90_inq_varid, nf90_get_var, nf90_inquire_variable, &
                     nf90_inquire_dimension, nf90_strerror, nf90_nowrite, nf90_noerr, nf90_get_att, &
                     nf90_global, nf90_inquire_attribute
   use coupling_status, only: status_fail
+  use coupling_strings, only: string_from_integer
   use bench_cli, only: cli_parser, cli_create, cli_add_positional, cli_add_option, cli_add_flag, &
                        cli_string, cli_integer, cli_given, cli_declared, cli_usage_error
   use bench_check, only: check_log, check_create, check_compare
@@ -105,7 +106,9 @@ contains
 
   !> Read inputs and references from a netCDF file written by `ftbench inputs`,
   !> keeping the first `columns / 128` latitude rows. Stops with one line naming
-  !> the file and the fix on any error (missing file, variable or shape).
+  !> the file and the fix on any error (missing file, variable, attribute or
+  !> shape; a NaN or infinite value anywhere in a field, which would otherwise
+  !> surface only as failed checks after the model load).
   subroutine cgdrag_read(data, path, columns)
     type(cgdrag_data), intent(out) :: data  !< fields read
     character(len=*), intent(in) :: path    !< netCDF file
@@ -164,7 +167,7 @@ contains
       integer, intent(in) :: ncid
       character(len=*), intent(in) :: name
       real(dp), intent(out) :: values(..)
-      integer :: varid, ndims, dimids(8), d, extent
+      integer :: varid, ndims, dimids(8), d, extent, bad
       call nc_check(nf90_inq_varid(ncid, name, varid), "no variable " // name // " in", &
                     " (rewrite it with `ftbench inputs`)")
       call nc_check(nf90_inquire_variable(ncid, varid, ndims=ndims, dimids=dimids), &
@@ -177,14 +180,21 @@ contains
         if (extent /= size(values, d)) call status_fail("cgdrag_read", "variable " // name // &
           " in '" // path // "' does not have the T42 shape (128 lon, 64 lat, 40 lev)")
       end do
+      bad = 0
       select rank (values)
       rank (1)
         call nc_check(nf90_get_var(ncid, varid, values), "cannot read " // name // " from", "")
+        bad = count(.not. ieee_is_finite(values))
       rank (2)
         call nc_check(nf90_get_var(ncid, varid, values), "cannot read " // name // " from", "")
+        bad = count(.not. ieee_is_finite(values))
       rank (3)
         call nc_check(nf90_get_var(ncid, varid, values), "cannot read " // name // " from", "")
+        bad = count(.not. ieee_is_finite(values))
       end select
+      if (bad > 0) call status_fail("cgdrag_read", "variable " // name // " in '" // path // &
+        "' has " // string_from_integer(bad) // " NaN or infinite value(s) (rewrite it with " // &
+        "`ftbench inputs`)")
     end subroutine read_field
 
   end subroutine cgdrag_read

@@ -184,21 +184,25 @@ def test_ctrl_c_stops_the_program_and_leaves_no_results(
     starts the interpreter without signal handlers): the signal becomes a KeyboardInterrupt
     in the running Python call, and the driver stops there with exit 1 and the
     traceback (docs/embedded-python.md)."""
+    import os
     import signal
     import subprocess
-    import time
 
     program, model, *rest = args
     results = tmp_path / "r.json"
     process = subprocess.Popen(
         [str(build_dir / "bin" / program), str(model_dir), model, *map(str, rest)]
-        + ["--quiet", "--json", str(results)],
-        stdout=subprocess.DEVNULL,
+        + ["--json", str(results)],
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "GFORTRAN_UNBUFFERED_PRECONNECTED": "y"},
     )
-    time.sleep(3)  # well inside the loop (the runs asked for take minutes)
-    assert process.poll() is None
+    # Signal once the first timed iteration has been checked (the runs asked for take
+    # minutes): a fixed sleep raced the start-up of a loaded machine's coverage build.
+    assert process.stdout is not None and process.stderr is not None
+    while "check iteration 1 " not in (line := process.stdout.readline()):
+        assert line, f"ended before its first timed iteration: {process.stderr.read()}"
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=30)
     if program.endswith("forpy"):

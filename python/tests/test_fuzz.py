@@ -221,9 +221,94 @@ def test_bad_emulator_modules(build_dir: Path, tmp_path: Path, fault: str) -> No
     check_refused([*command, "2", "4", "--torchscript", "none"], "emulator module", (1,))
 
 
+NC_FIELDS = ("uuu", "vvv", "psfc", "lat", "gwfu_ref", "gwfv_ref")
+NC_ATTRIBUTES = ("checkpoint_sha256", "reference_threads", "reference_cpu_model", "reference_blas")
+
+
+def _write_netcdf(good: Path, bad: Path, fault: str, name: str, draw: int) -> None:
+    """A copy of the inputs file ``good`` with one ``fault`` in variable or attribute
+    ``name`` (``draw`` picks positions and sizes)."""
+    import netCDF4
+    import numpy as np
+
+    if fault in ("random bytes", "truncated"):
+        data = good.read_bytes()
+        content = (
+            data[: 1 + draw % (len(data) - 1)]
+            if fault == "truncated"
+            else (np.random.default_rng(draw).bytes(1 + draw % 4096))
+        )
+        bad.write_bytes(content)
+        return
+    sizes = {"lev": 40, "lat": 64, "lon": 128}
+    if fault == "wrong dimension":
+        dimension = ("lev", "lat", "lon")[draw % 3]
+        sizes[dimension] += (-1, 1, -sizes[dimension] // 2)[draw // 3 % 3]
+    with netCDF4.Dataset(good) as source, netCDF4.Dataset(bad, "w") as target:
+        for attribute in source.ncattrs():
+            if not (fault == "missing attribute" and attribute == name):
+                target.setncattr(attribute, source.getncattr(attribute))
+        for dimension, size in sizes.items():
+            target.createDimension(dimension, size)
+        for variable in source.variables.values():
+            if fault == "missing variable" and variable.name == name:
+                continue
+            dims = variable.dimensions
+            values = np.array(variable[:].data)
+            if fault == "wrong rank" and variable.name == name:
+                dims, values = dims[1:] or ("lon",), values[0]
+            values = values[tuple(slice(0, sizes[d]) for d in dims)]
+            values = np.pad(
+                values, [(0, sizes[d] - n) for d, n in zip(dims, values.shape, strict=True)], "edge"
+            )
+            if fault == "non-finite" and variable.name == name:
+                flat = values.reshape(-1)
+                rng = np.random.default_rng(draw)
+                spots = rng.choice(flat.size, size=1 + draw % 5, replace=False)
+                flat[spots] = rng.choice([np.nan, np.inf, -np.inf], size=spots.size)
+            target.createVariable(variable.name, "f8", dims)[:] = values
+
+
+@fuzz(40)
+@given(
+    fault=st.sampled_from(
+        [
+            "missing variable",
+            "missing attribute",
+            "wrong dimension",
+            "wrong rank",
+            "non-finite",
+            "random bytes",
+            "truncated",
+        ]
+    ),
+    field=st.sampled_from(NC_FIELDS),
+    attribute=st.sampled_from(NC_ATTRIBUTES),
+    draw=st.integers(0, 10**6),
+)
+def test_bad_netcdf_inputs(
+    build_dir: Path, model_dir: Path, fault: str, field: str, attribute: str, draw: int
+) -> None:
+    """The cgdrag driver on netCDF inputs with a variable or global attribute missing,
+    a dimension of another length, a field of another rank, NaN or infinite values in
+    any field (inputs or references, also outside the columns used), or not netCDF at
+    all: one line naming the file and the fix, exit 1, no results file."""
+    name = attribute if fault == "missing attribute" else field
+    if fault == "wrong rank" and name == "lat":
+        name = "psfc"  # lat is 1-D: a rank-2 field loses a dimension instead
+    with tempfile.TemporaryDirectory() as directory:
+        bad = Path(directory) / "bad.nc"
+        _write_netcdf(model_dir / "data" / "cgdrag_t42.nc", bad, fault, name, draw)
+        key = ("netcdf", fault, name, hashlib.sha256(bad.read_bytes()).hexdigest())
+        command = [build_dir / "bin" / "benchmarker_cgdrag_torch", model_dir, "cgdrag_cpu.pt"]
+        check_refused(
+            [*command, "1", "--data", bad, "--columns", "128"], f"netCDF: {fault}", (1,), key
+        )
+
+
 def test_enough_distinct_bad_inputs_were_tried() -> None:
     """Runs last in this module: the generated inputs above add up to the goal."""
     if len(TRIED) == 0:
         pytest.skip("run with the whole module")
-    print(f"\nbad inputs tried: {dict(TRIED)}; distinct command lines: {len(SEEN)}")
+    print(f"\nbad inputs tried: {dict(TRIED)}; distinct inputs: {len(SEEN)}")
     assert len(SEEN) >= MINIMUM_DISTINCT
