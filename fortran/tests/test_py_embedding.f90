@@ -10,8 +10,9 @@
 !>   index-order   Python writes a[i, j] = 10 i + j into a 3 x 5 Fortran array;
 !>   scalars       int, real, string and logical arguments, and conversions back;
 !>   venv          prints sys.prefix and torch's location;
-!>   memory        `iterations` calls with arrays and scalars: prints resident
-!>                 memory and Python's allocated blocks after 1/10 and all calls;
+!>   memory        `iterations` calls with arrays and scalars (the soak): prints
+!>                 resident memory, open descriptors, threads, Python's allocated
+!>                 blocks and gc-tracked objects after every tenth of the calls;
 !>   memory-forward  the same, calling a TorchScript model's forward each time;
 !>   stat-paths    every failure the Fortran modules report through stat/errmsg
 !>                 that the other cases do not reach (before py_initialize, null
@@ -27,7 +28,8 @@ program test_py_embedding
                                          c_int64_t
   use, intrinsic :: iso_fortran_env, only: int64, real64
   use py_embedding
-  use test_support, only: resident_kb
+  use test_support, only: process_sample
+  use coupling_strings, only: string_from_integer
   implicit none
 
   character(len=256) :: case_name, probe_dir, mode, text
@@ -81,7 +83,8 @@ program test_py_embedding
     call error_case(trim(case_name))
   end select
   if (case_name == "zero-copy" .or. case_name == "write-back" .or. case_name == "index-order" &
-      .or. case_name == "scalars" .or. case_name == "venv" .or. case_name == "memory") then
+      .or. case_name == "scalars" .or. case_name == "venv" .or. case_name == "memory" &
+      .or. case_name == "memory-forward") then
     call py_object_destroy(probe)
     call py_finalize()
     if (py_is_initialized()) call fail("still initialised after py_finalize")
@@ -285,7 +288,7 @@ contains
     character(len=*), intent(in) :: function
     real(c_float), target :: x(32, 32), y(32, 32)
     type(py_object) :: xs, ys, k, value
-    integer(int64) :: blocks
+    integer(int64) :: blocks, objects
     integer :: it
     call py_import(probe, "embed_probe")
     call random_number(x)
@@ -298,11 +301,15 @@ contains
       call py_object_destroy(k)
       call py_object_destroy(xs)
       call py_object_destroy(ys)
-      if (it == n / 10 .or. it == n) then
+      if (mod(it, max(n / 10, 1)) == 0) then
         call py_call(probe, "allocated_blocks", result=value)
         call py_object_to(value, blocks)
         call py_object_destroy(value)
-        print '(a, i0, a, i0, a, i0)', "after ", it, ": rss_kb=", resident_kb(), " blocks=", blocks
+        call py_call(probe, "tracked_objects", result=value)
+        call py_object_to(value, objects)
+        call py_object_destroy(value)
+        call process_sample(it, " blocks=" // string_from_integer(blocks) // " objects=" // &
+                            string_from_integer(objects))
       end if
     end do
     if (abs(y(1, 1) - 2 * x(1, 1)) > 0) call fail(function // " did not write y")

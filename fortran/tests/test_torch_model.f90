@@ -5,8 +5,9 @@
 !>   index-order   3 x 5 arrays keep Fortran index order both ways;
 !>   pt2-index-order  the same through an AOTInductor package, inputs zero-copy;
 !>   multi-io      two inputs, a tuple of two outputs;
-!>   memory        create/forward/delete `iterations` times, print resident memory;
-!>   memory-load   load/forward/delete the model `iterations` times;
+!>   memory        create/forward/delete `iterations` times (the soak), printing
+!>                 resident memory, open descriptors and threads 10 times;
+!>   memory-load   load/forward/delete the model `iterations` times, the same;
 !>                 both on large_stride_vectorized_cpu.pt, or on the model file
 !>                 named by a 5th argument (e.g. the .pt2 package);
 !>   missing-file, corrupt-file, cuda, wrong-dtype, wrong-rank, wrong-shape,
@@ -22,7 +23,7 @@ program test_torch_model
   use, intrinsic :: iso_fortran_env, only: real32, real64, int64
   use, intrinsic :: iso_c_binding, only: c_associated, c_loc
   use torch_coupling
-  use test_support, only: resident_kb
+  use test_support, only: process_sample
   implicit none
 
   type(torch_model) :: err_model
@@ -174,9 +175,8 @@ contains
       call torch_model_forward(model, inputs, outputs)
       call torch_tensor_delete(inputs(1))
       call torch_tensor_delete(outputs(1))
-      if (it == n / 10) print '(a, i0, a, i0)', "rss_kb after ", it, ": ", resident_kb()
+      if (mod(it, max(n / 10, 1)) == 0) call process_sample(it)
     end do
-    print '(a, i0, a, i0)', "rss_kb after ", n, ": ", resident_kb()
     if (abs(y(1, 2) + 2 * x(1, 2)) > 0) call fail("wrong result")
     call torch_model_delete(model)
   end subroutine memory
@@ -197,9 +197,8 @@ contains
       call torch_tensor_delete(inputs(1))
       call torch_tensor_delete(outputs(1))
       call torch_model_delete(model)
-      if (it == n / 10) print '(a, i0, a, i0)', "rss_kb after ", it, ": ", resident_kb()
+      if (mod(it, max(n / 10, 1)) == 0) call process_sample(it)
     end do
-    print '(a, i0, a, i0)', "rss_kb after ", n, ": ", resident_kb()
     if (abs(y(1, 2) + 2 * x(1, 2)) > 0) call fail("wrong result")
   end subroutine memory_load
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -61,6 +62,47 @@ def run(command: list[str | Path], **kwargs: object) -> subprocess.CompletedProc
     return subprocess.run(
         [str(c) for c in command], capture_output=True, text=True, timeout=600, **kwargs
     )
+
+
+SOAK_CALLS = 100_000
+"""Calls per path in the soak tests (issue 13, docs/reliability.md): a few seconds each."""
+
+
+def soak_samples(output: str) -> list[dict[str, int]]:
+    """The samples a soak printed, one per line "after <calls>: key=value ..."
+    (test_support's process_sample, or process_sample below)."""
+    return [
+        {"calls": int(calls), **{k: int(v) for k, v in (f.split("=") for f in fields.split())}}
+        for calls, fields in re.findall(r"^after (\d+): (.*)$", output, re.MULTILINE)
+    ]
+
+
+def process_sample(calls: int) -> str:
+    """This process's sample in the soak format: resident memory, open file
+    descriptors and threads, from /proc/self."""
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    rss_kb = int(status["VmRSS"].split()[0])
+    return (
+        f"after {calls}: rss_kb={rss_kb} fds={len(os.listdir('/proc/self/fd')) - 1}"
+        f" threads={int(status['Threads'])}"
+    )
+
+
+def assert_soak_bounded(samples: list[dict[str, int]], calls: int, rss_kb: int) -> None:
+    """The soak's bound: ten samples up to ``calls``; from the first (after a tenth
+    of the calls, the warm-up) to the last, resident memory grows less than
+    ``rss_kb``, the open descriptors and threads stay the same, and where sampled
+    Python's allocated blocks grow by fewer than 100 and its gc-tracked objects by
+    fewer than 10."""
+    assert [s["calls"] for s in samples] == [calls * k // 10 for k in range(1, 11)], samples
+    first, last = samples[0], samples[-1]
+    grew = last["rss_kb"] - first["rss_kb"]
+    assert grew < rss_kb, f"resident memory grew by {grew} kB: {samples}"
+    for key in ("fds", "threads"):
+        assert {s[key] for s in samples} == {first[key]}, f"{key} changed: {samples}"
+    if "blocks" in first:
+        assert last["blocks"] - first["blocks"] < 100, f"Python blocks grew: {samples}"
+        assert last["objects"] - first["objects"] < 10, f"Python objects grew: {samples}"
 
 
 class IndexProbe(nn.Module):
