@@ -224,7 +224,14 @@ bool is_package(const std::string &file) {
 
 // Load an AOTInductor package and the input signature that ftbench export
 // stores in its metadata; refuse a package without one, or made by another torch.
+// Loads are serialised: in torch 2.13 the package loader parses every JSON file
+// of a package into one function-local static (load_json_file in
+// model_package_loader.cpp; upstream fix proposed in pytorch/pytorch#194128), so
+// packages loaded by several threads at once corrupt each other's metadata
+// (seen here: a segfault in load_metadata_from_package with 8 OpenMP threads).
 std::unique_ptr<Model> load_package(const std::string &file, const c10::Device &device) {
+  static std::mutex loading;
+  const std::lock_guard<std::mutex> one_at_a_time(loading);
   auto model = std::make_unique<Model>(Model{nullptr, nullptr, {}, device, file, ""});
   const auto stored = torch::inductor::AOTIModelPackageLoader::load_metadata_from_package(file, "model");
   const auto found = stored.find("ftbench");
