@@ -63,6 +63,9 @@ contains
       if (.not. directory_exists(parent_directory(settings%json_path))) &
         call cli_usage_error(cli, "--json: directory '" // parent_directory(settings%json_path) // &
                              "' does not exist")
+      if (.not. can_create_beside(settings%json_path)) &
+        call cli_usage_error(cli, "--json: cannot create files in directory '" // &
+                             parent_directory(settings%json_path) // "' (choose a writable one)")
     end if
   end subroutine bench_read_standard_options
 
@@ -195,5 +198,17 @@ contains
     character(len=*), intent(in) :: directory  !< directory path
     inquire (file=directory // "/.", exist=directory_exists)
   end function directory_exists
+
+  !> Whether a file can be created beside `path` (as json_write's temporary file
+  !> will be): creates and deletes "<path>.probe". Catches a read-only or
+  !> forbidden directory before the run; a disk that fills up during the run is
+  !> still reported by json_write at the end.
+  logical function can_create_beside(path)
+    character(len=*), intent(in) :: path  !< results file
+    integer :: unit, ios
+    open (newunit=unit, file=path // ".probe", status="replace", action="write", iostat=ios)
+    can_create_beside = ios == 0
+    if (can_create_beside) close (unit, status="delete")
+  end function can_create_beside
 
 end module bench_run

@@ -6,6 +6,7 @@ valid results file recording it, a run that failed otherwise writes none."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -168,51 +169,164 @@ def test_suite_records_threads_and_malloc_settings(
         assert conditions["pinned_cpus"] == pinned_cpus(2)
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["benchmarker_large_stride_forpy", "large_stride_emulator", 100000, 64],
-        ["benchmarker_large_stride_torch", "large_stride_vectorized_cpu.pt", 1000000, 256],
-    ],
-)
-def test_ctrl_c_stops_the_program_and_leaves_no_results(
-    build_dir: Path, model_dir: Path, tmp_path: Path, args: list
+SIGNALLED_RUNS = {
+    "direct": (
+        "benchmarker_large_stride_torch",
+        "large_stride_vectorized_cpu.pt",
+        "1000000",
+        "256",
+    ),
+    "embedded": ("benchmarker_large_stride_forpy", "large_stride_emulator", "100000", "64"),
+    "python": ("ftbench native", "large_stride", "1000000", "--n", "64"),
+}
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("path", sorted(SIGNALLED_RUNS))
+def test_signal_stops_the_program_and_leaves_no_results(
+    build_dir: Path, model_dir: Path, tmp_path: Path, path: str, signal_name: str
 ) -> None:
-    """SIGINT ends the program and no results file appears. The direct driver dies
-    of the signal itself. On the embedded path Python's default handler is in place
-    (measured: already when the driver's module is imported, although the layer
-    starts the interpreter without signal handlers): the signal becomes a KeyboardInterrupt
-    in the running Python call, and the driver stops there with exit 1 and the
-    traceback (docs/embedded-python.md)."""
+    """SIGINT or SIGTERM in the middle of the timed loop ends the program and no
+    results file appears (every path writes it atomically at the end). The direct
+    driver dies of the signal itself, as does the embedded one of SIGTERM. On the
+    embedded path Python's default SIGINT handler is in place (measured: already
+    when the driver's module is imported, although the layer starts the
+    interpreter without signal handlers): SIGINT becomes a KeyboardInterrupt in the
+    running Python call, and the driver stops there with exit 1 and the traceback
+    (docs/embedded-python.md). ``ftbench`` (here the native Python baseline) turns
+    both into one line and exit 130."""
     import os
     import signal
     import subprocess
 
-    program, model, *rest = args
+    from ftbench.suite import PYTHON_BASELINE, Run
+
+    driver, *args = SIGNALLED_RUNS[path]
+    if driver != PYTHON_BASELINE:
+        args.insert(0, "{models}")
     results = tmp_path / "r.json"
+    command = Run(path, driver, tuple(args)).command(build_dir, model_dir, results)
     process = subprocess.Popen(
-        [str(build_dir / "bin" / program), str(model_dir), model, *map(str, rest)]
-        + ["--json", str(results)],
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "GFORTRAN_UNBUFFERED_PRECONNECTED": "y"},
+        env={**os.environ, "GFORTRAN_UNBUFFERED_PRECONNECTED": "y", "PYTHONUNBUFFERED": "1"},
     )
     # Signal once the first timed iteration has been checked (the runs asked for take
     # minutes): a fixed sleep raced the start-up of a loaded machine's coverage build.
     assert process.stdout is not None and process.stderr is not None
     while "check iteration 1 " not in (line := process.stdout.readline()):
         assert line, f"ended before its first timed iteration: {process.stderr.read()}"
-    process.send_signal(signal.SIGINT)
+    signum = getattr(signal, signal_name)
+    process.send_signal(signum)
     _, stderr = process.communicate(timeout=30)
-    if program.endswith("forpy"):
+    if path == "python":
+        assert process.returncode == 130
+        assert stderr.strip().splitlines() == [f"ftbench native: interrupted by {signal_name}"]
+    elif path == "embedded" and signum == signal.SIGINT:
         assert process.returncode == 1
         first = stderr.splitlines()[0]
         assert first.startswith("py_call: calling 'compute' of module 'large_stride_emulator'")
         assert "KeyboardInterrupt" in stderr
     else:
-        assert process.returncode == -signal.SIGINT
-    assert not results.exists()
+        assert process.returncode == -signum
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("path", [*sorted(SIGNALLED_RUNS), "suite"])
+def test_unwritable_results_directory_is_refused_before_the_run(
+    build_dir: Path, model_dir: Path, path: str
+) -> None:
+    """A results file in a directory where no file can be created (/proc/self: even
+    root cannot) is refused before anything runs, with one line naming the
+    directory: the drivers as a usage error (exit 2), ``ftbench`` with exit 1."""
+    import sys
+
+    from ftbench.suite import PYTHON_BASELINE, Run
+
+    target = Path("/proc/self/r.json")
+    if path == "suite":
+        command = [sys.executable, "-m", "ftbench.cli", "suite", "--build", str(build_dir)]
+        command += ["--models", str(model_dir), "--raw", "/proc/self/raw.tar.xz"]
+    else:
+        driver, *args = SIGNALLED_RUNS[path]
+        if driver != PYTHON_BASELINE:
+            args.insert(0, "{models}")
+        command = Run(path, driver, tuple(args)).command(build_dir, model_dir, target)
+    out = run(command)
+    assert out.returncode == (2 if path in ("direct", "embedded") else 1), out.stderr
+    first = out.stderr.splitlines()[0]
+    if path == "suite":
+        assert first.startswith("ftbench suite: cannot create /proc/self/raw.partial"), first
+    else:
+        assert "--json: cannot create files in directory '/proc/self'" in first, first
+    assert "check iteration" not in out.stdout
+
+
+def test_interrupted_suite_kills_its_run_keeps_the_archive_and_reruns_cleanly(
+    build_dir: Path, model_dir: Path, tmp_path: Path
+) -> None:
+    """SIGTERM to ``ftbench suite`` alone (as a batch system's kill may be) while a
+    run is in progress: the running driver is killed with it (no orphan keeps
+    writing), the previous archive is untouched, the message says where the
+    finished runs are, exit 130; running the suite again starts over and
+    completes, removing what the interrupted one left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ftbench.results import load_all
+    from ftbench.suite import Run, run_suite
+
+    raw = tmp_path / "raw.tar.xz"
+    raw.write_bytes(b"the previous results")
+    partial = tmp_path / "raw.partial"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ftbench.cli", "suite", "--build", str(build_dir)]
+        + ["--models", str(model_dir), "--raw", str(raw), "--no-progress", "--repeat", "2"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list(partial.glob("*.log")):
+        assert process.poll() is None and time.monotonic() < deadline, "no run started"
+        time.sleep(0.1)
+    time.sleep(0.5)  # the run's program has started (or, rarely, the next one)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    line = stderr.strip().splitlines()[-1]
+    assert re.match(r"ftbench suite: interrupted by SIGTERM during run \d+ of \d+: ", line), line
+    assert f"{raw} is unchanged" in line and str(partial) in line
+    assert raw.read_bytes() == b"the previous results"
+    orphans = [
+        pid
+        for pid in (p for p in Path("/proc").iterdir() if p.name.isdigit())
+        if str(partial).encode() in _cmdline(pid)
+    ]
+    assert orphans == [], "a run of the interrupted suite is still running"
+
+    runs = [
+        Run(
+            "direct",
+            "benchmarker_large_stride_torch",
+            ("{models}", "large_stride_vectorized_cpu.pt", "2", "4"),
+        )
+    ]
+    assert run_suite(runs, build_dir, model_dir, raw, progress=False) == ["direct.json"]
+    assert not partial.exists()
+    assert [r.data["coupling_path"] for r in load_all([raw])] == ["direct"]
+
+
+def _cmdline(process: Path) -> bytes:
+    """A process's command line from /proc, or nothing if it has gone."""
+    try:
+        return (process / "cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def test_results_file_is_written_atomically_by_the_drivers(

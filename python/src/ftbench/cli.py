@@ -9,6 +9,7 @@ flags a regression.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -443,14 +444,31 @@ def _add_build_and_models(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", type=Path, default=Path("models"), help="models directory")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM handler: unwind as SIGINT does, so the running child is killed and
+    nothing half-written is left (a batch system's kill, like Ctrl-C)."""
+    raise KeyboardInterrupt(f"interrupted by {signal.Signals(signum).name}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``ftbench`` with ``argv`` (default: the command line); return the exit status."""
+    """Run ``ftbench`` with ``argv`` (default: the command line); return the exit
+    status: 0, 1 on an error (one line on standard error), 130 when interrupted
+    by SIGINT or SIGTERM (results files are written atomically, so none is left
+    half-written)."""
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         status = args.run(args)
     except (OSError, ValueError, RuntimeError) as error:
         print(f"ftbench {args.command}: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt as interrupt:  # the suite's says what it left where
+        print(
+            f"ftbench {args.command}: {str(interrupt) or 'interrupted by SIGINT'}", file=sys.stderr
+        )
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return status or 0
 
 

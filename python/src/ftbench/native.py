@@ -503,6 +503,8 @@ def run_native(
     """
     if config.mode not in MODES:
         raise ValueError(f"unknown mode {config.mode!r} ({', '.join(MODES)})")
+    if json_path is not None:
+        check_writable(json_path)
     grads = {"inference_mode": torch.inference_mode, "no_grad": torch.no_grad}
     if config.grad not in grads:
         raise ValueError(f"unknown grad mode {config.grad!r} (inference_mode or no_grad)")
@@ -604,6 +606,24 @@ def run_native(
 def _finite_or_none(value: float) -> float | None:
     """JSON has no infinity: non-finite values are written as null, as the drivers do."""
     return float(value) if np.isfinite(value) else None
+
+
+def check_writable(path: Path) -> None:
+    """Fail before a run whose results file could not be written: create and
+    delete a temporary file beside ``path``, as :func:`write_json` will. (A disk
+    that fills up during the run is still reported by :func:`write_json`.)
+
+    Raises:
+        OSError: the directory does not exist or files cannot be created in it.
+    """
+    try:
+        with tempfile.TemporaryFile(dir=path.parent):
+            pass
+    except OSError as error:
+        raise OSError(
+            f"--json: cannot create files in directory '{path.parent}' "
+            f"({error.strerror}; choose a writable one)"
+        ) from None
 
 
 def write_json(document: dict[str, Any], path: Path) -> None:

@@ -50,6 +50,11 @@ class SuiteError(RuntimeError):
     """A run of the suite is missing its program or failed."""
 
 
+class SuiteInterrupted(KeyboardInterrupt):
+    """The suite was interrupted (SIGINT, or SIGTERM through ``ftbench``'s handler):
+    the running child was killed, the previous archive is unchanged."""
+
+
 @dataclass(frozen=True)
 class Run:
     """One invocation.
@@ -518,7 +523,11 @@ def run_suite(
     Raises:
         SuiteError: a driver is missing (build first) or exits non-zero; the
             message names the run, its exit code, its last output line and its log.
+        SuiteInterrupted: SIGINT (or SIGTERM under ``ftbench``) during the runs:
+            ``subprocess.run`` has killed the running child; the message says what
+            is left where.
         ValueError: ``repeat`` < 1, or ``archive`` does not end in ``.tar.xz``.
+        OSError: the directory of ``archive`` cannot be written.
     """
     if repeat < 1:
         raise ValueError(f"repeat must be at least 1, got {repeat}")
@@ -526,48 +535,63 @@ def run_suite(
         raise ValueError(f"{archive}: the raw results archive must end in {ARCHIVE_SUFFIX}")
     partial = archive.with_name(archive.name.removesuffix(ARCHIVE_SUFFIX) + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    try:  # fail before the first run if the results could not be written
+        partial.mkdir(parents=True)
+    except OSError as error:
+        raise OSError(
+            f"cannot create {partial} for the results ({error.strerror}; "
+            "choose a writable directory for --raw)"
+        ) from None
     order = shuffled_passes(runs, repeat, seed)
     written = []
+    position = 0
     bar = tqdm(order, desc="benchmarks", unit="run", disable=not progress)
-    for position, (k, run) in enumerate(bar, start=1):
-        if (
-            run.driver not in (PYTHON_BASELINE, F2PY_HOST)
-            and not (build_dir / "bin" / run.driver).exists()
-        ):
-            raise SuiteError(
-                f"{run.name}: {build_dir / 'bin' / run.driver} not found (build the project first)"
-            )
-        result_file = partial / f"{run.name}.json"
-        log_file = partial / f"{run.name}.log"
-        command = run.command(build_dir, models_dir, result_file)
-        cpus = pinned_cpus(run.threads) if pin_cpus else None
-        with log_file.open("w") as log:
-            log.write("$ " + " ".join(command) + "\n")
-            log.flush()
-            before = conditions.sample()
-            code = subprocess.run(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=run_environment(run.threads, pin_malloc, run.compiles),
-                preexec_fn=functools.partial(os.sched_setaffinity, 0, cpus) if cpus else None,
-            ).returncode
-            after = conditions.sample()
-        if code != 0:
-            lines = log_file.read_text().strip().splitlines()
-            raise SuiteError(
-                f"{run.name}: {run.driver} exited with {code}: "
-                f"{lines[-1] if lines else '(no output)'} (full output: {log_file})"
-            )
-        found = conditions.between(before, after, cpus)
-        found.update({"pass": k, "position": position, "order_seed": seed})
-        document = json.loads(result_file.read_text())
-        document["run_conditions"] = found
-        result_file.write_text(json.dumps(document, indent=2) + "\n")
-        if found["busy"]:
-            bar.write(f"warning: {run.name}: the machine was busy ({conditions.describe(found)})")
-        written.append(result_file.name)
+    try:
+        for position, (k, run) in enumerate(bar, start=1):
+            if (
+                run.driver not in (PYTHON_BASELINE, F2PY_HOST)
+                and not (build_dir / "bin" / run.driver).exists()
+            ):
+                program = build_dir / "bin" / run.driver
+                raise SuiteError(f"{run.name}: {program} not found (build the project first)")
+            result_file = partial / f"{run.name}.json"
+            log_file = partial / f"{run.name}.log"
+            command = run.command(build_dir, models_dir, result_file)
+            cpus = pinned_cpus(run.threads) if pin_cpus else None
+            with log_file.open("w") as log:
+                log.write("$ " + " ".join(command) + "\n")
+                log.flush()
+                before = conditions.sample()
+                code = subprocess.run(
+                    command,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=run_environment(run.threads, pin_malloc, run.compiles),
+                    preexec_fn=functools.partial(os.sched_setaffinity, 0, cpus) if cpus else None,
+                ).returncode
+                after = conditions.sample()
+            if code != 0:
+                lines = log_file.read_text().strip().splitlines()
+                raise SuiteError(
+                    f"{run.name}: {run.driver} exited with {code}: "
+                    f"{lines[-1] if lines else '(no output)'} (full output: {log_file})"
+                )
+            found = conditions.between(before, after, cpus)
+            found.update({"pass": k, "position": position, "order_seed": seed})
+            document = json.loads(result_file.read_text())
+            document["run_conditions"] = found
+            result_file.write_text(json.dumps(document, indent=2) + "\n")
+            if found["busy"]:
+                bar.write(
+                    f"warning: {run.name}: the machine was busy ({conditions.describe(found)})"
+                )
+            written.append(result_file.name)
+    except KeyboardInterrupt as interrupt:
+        raise SuiteInterrupted(
+            f"{str(interrupt) or 'interrupted by SIGINT'} during run {position} of {len(order)}: "
+            f"{archive} is unchanged; the {len(written)} finished runs are in {partial} "
+            "(running the suite again starts over)"
+        ) from None
     pack(partial, archive)
     shutil.rmtree(partial)
     return written
