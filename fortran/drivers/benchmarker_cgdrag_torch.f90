@@ -26,6 +26,7 @@ program benchmarker_cgdrag_torch
   use cgdrag_case
   use cgdrag_phases
   implicit none
+  save  ! main-program variables static (the standard's implicit SAVE): LeakSanitizer sees them at exit
 
   type(cli_parser) :: cli
   type(bench_settings) :: settings

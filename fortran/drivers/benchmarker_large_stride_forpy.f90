@@ -28,6 +28,7 @@ program benchmarker_large_stride_forpy
   use bench_json, only: json_document, json_set
   use large_stride_case
   implicit none
+  save  ! main-program variables static (the standard's implicit SAVE): LeakSanitizer sees them at exit
 
   type(cli_parser) :: cli
   type(bench_settings) :: settings

@@ -20,6 +20,7 @@ program benchmarker_torch
   use bench_json, only: json_document, json_set
   use cgdrag_case
   implicit none
+  save  ! main-program variables static (the standard's implicit SAVE): LeakSanitizer sees them at exit
 
   type(cli_parser) :: cli
   type(bench_settings) :: settings

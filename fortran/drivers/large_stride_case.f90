@@ -100,8 +100,8 @@ contains
   subroutine large_stride_compare(check, iteration, x, y)
     type(check_log), intent(inout) :: check  !< log (then check_record decides the iteration)
     integer, intent(in) :: iteration         !< 1 .. warmup + ntimes
-    real(real32), intent(in) :: x(:, :)      !< input
-    real(real32), intent(in) :: y(:, :)      !< model output
+    real(real32), intent(in), contiguous :: x(:, :)  !< input
+    real(real32), intent(in), contiguous :: y(:, :)  !< model output (checked in place, no copy)
     real(real32), allocatable :: expected(:, :)
     allocate (expected, source=2 * x)
     expected(1, 2) = -expected(1, 2)

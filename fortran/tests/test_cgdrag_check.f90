@@ -13,6 +13,7 @@ program test_cgdrag_check
   use cgdrag_case, only: cgdrag_data, cgdrag_read, cgdrag_check_create, cgdrag_compare, nlon, nlat, nlev
   use bench_check, only: check_log, check_record, check_passed
   implicit none
+  save  ! main-program variables static (the standard's implicit SAVE): LeakSanitizer sees them at exit
   type(cgdrag_data) :: data
   type(check_log) :: check
   character(len=4096) :: data_path, outputs_path

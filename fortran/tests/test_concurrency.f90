@@ -22,6 +22,7 @@ program test_concurrency
   use torch_coupling
   use py_embedding
   implicit none
+  save  ! main-program variables static (the standard's implicit SAVE): LeakSanitizer sees them at exit
 
   integer, parameter :: n = 16
   character(len=256) :: case_name, model_dir, text, model_file

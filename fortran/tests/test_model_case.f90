@@ -12,6 +12,7 @@ program test_model_case
                             torch_tensor_data_ptr, torch_tensor_layout
   use model_case, only: model_array, model_view, model_view_of, model_allocate, model_fill
   implicit none
+  save  ! main-program variables static (the standard's implicit SAVE): LeakSanitizer sees them at exit
 
   integer(int64), parameter :: extents(4) = [3_int64, 5_int64, 2_int64, 4_int64]
   type(model_array), allocatable, target :: arrays(:)

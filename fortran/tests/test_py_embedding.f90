@@ -31,6 +31,7 @@ program test_py_embedding
   use test_support, only: process_sample
   use coupling_strings, only: string_from_integer
   implicit none
+  save  ! main-program variables static (the standard's implicit SAVE): LeakSanitizer sees them at exit
 
   character(len=256) :: case_name, probe_dir, mode, text
   character(len=8192) :: message

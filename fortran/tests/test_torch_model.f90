@@ -25,6 +25,7 @@ program test_torch_model
   use torch_coupling
   use test_support, only: process_sample
   implicit none
+  save  ! main-program variables static (the standard's implicit SAVE): LeakSanitizer sees them at exit
 
   type(torch_model) :: err_model
   type(torch_tensor) :: err_inputs(1), err_outputs(1), extra_inputs(3)

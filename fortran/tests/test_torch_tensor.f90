@@ -12,6 +12,7 @@ program test_torch_tensor
   use torch_coupling, only: torch_tensor, torch_tensor_from_array, torch_tensor_delete, &
                             torch_tensor_data_ptr, torch_tensor_layout
   implicit none
+  save  ! main-program variables static (the standard's implicit SAVE): LeakSanitizer sees them at exit
 
   real(c_float), target :: r4_1(3), r4_2(3, 5), r4_3(3, 5, 2), r4_4(3, 5, 2, 4)
   real(c_double), target :: r8_1(3), r8_2(3, 5), r8_3(3, 5, 2), r8_4(3, 5, 2, 4)

@@ -131,6 +131,7 @@ def test_error_without_stat_stops_with_one_line(
     assert lines[0].startswith(procedure + ": ") and text in lines[0]
 
 
+@pytest.mark.resident_memory
 @pytest.mark.parametrize(
     ("case", "iterations", "extra", "bound_kb"),
     [

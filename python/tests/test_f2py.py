@@ -133,6 +133,7 @@ for call in range(1, calls + 1):
 """
 
 
+@pytest.mark.resident_memory
 def test_soak_100000_calls(build_dir: Path, tmp_path: Path) -> None:
     """The soak in a fresh Python process: 100,000 pairs of f2py calls, one packing
     a Fortran-ordered array (no copy) and one checking it against a float64

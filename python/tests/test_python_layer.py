@@ -285,6 +285,7 @@ def test_error_without_stat_stops_cleanly(build_dir: Path, probe_dir: Path, case
     assert "Segmentation" not in out.stderr and "Backtrace" not in out.stderr
 
 
+@pytest.mark.resident_memory
 @pytest.mark.parametrize("case", ["memory", "memory-forward"])
 def test_soak_100000_calls(build_dir: Path, probe_dir: Path, case: str) -> None:
     """The soak: 100,000 calls with two array views and a scalar, to a tensor
