@@ -79,7 +79,8 @@ contains
   end subroutine embedded_torch_setup
 
   !> model = emulator.<initializer>(argument); stops with the Python error on
-  !> failure. Then records emulator.metadata(model) as /model_metadata.
+  !> failure. Then records emulator.metadata(model), which must be the text of a
+  !> JSON object, as /model_metadata (stops with one line otherwise).
   subroutine embedded_load_model(doc, emulator, initializer, argument, model)
     type(json_document), intent(in) :: doc      !< results document
     type(py_object), intent(in) :: emulator     !< the driver's module
@@ -97,6 +98,9 @@ contains
     call py_call(emulator, "metadata", [model], value)
     call py_object_to(value, text)
     call py_object_destroy(value)
+    if (text(1:min(len(text), 1)) /= "{") call bench_fail("metadata(model) returned '" // &
+      text(1:min(len(text), 60)) // "', not the text of a JSON object", &
+      "(return json.dumps of a dict; see ftbench.emulators.metadata_json)")
     if (len(text) > 2) call json_set_parsed(doc, "/model_metadata", text)
   end subroutine embedded_load_model
 

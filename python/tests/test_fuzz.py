@@ -190,35 +190,89 @@ def test_valid_models_with_another_signature(
     check_refused(command, "other signature")
 
 
-GOOD = (
-    "import torch\n"
-    "def initialize(variant):\n"
-    "    return torch.nn.Identity()\n"
-    "def metadata(model):\n"
-    "    return '{}'\n"
-    "def compute(model, x, y):\n"
-    "    y[...] = 2 * x\n"
-)
-BAD_EMULATORS = {
-    "raises at import": "raise RuntimeError('broken at import')\n" + GOOD,
-    "syntax error": GOOD + "def compute(model, x, y:\n",
-    "imports a missing package": "import no_such_package_here\n" + GOOD,
-    "no initialize": GOOD.replace("def initialize", "def initialise"),
-    "no compute": GOOD.replace("def compute", "def calculate"),
-    "compute takes other arguments": GOOD.replace("compute(model, x, y)", "compute(model, x)"),
-    "compute writes the wrong shape": GOOD.replace("y[...] = 2 * x", "y[...] = x[:2]"),
-    "initialize raises": GOOD.replace("return torch.nn.Identity()", "raise ValueError('no model')"),
-    "metadata is not JSON": GOOD.replace("return '{}'", "return 'not json {'"),
+EMULATOR_PARTS: dict[str, dict[str, str]] = {
+    "module": {
+        "fine": "import torch\n",
+        "raises at import": "import torch\nraise RuntimeError('broken at import')\n",
+        "imports a missing package": "import torch\nimport no_such_package_here\n",
+        "has a syntax error": "import torch\ndef broken(:\n    pass\n",
+    },
+    "initialize": {
+        "fine": "def initialize(variant):\n    return double_and_negate\n",
+        "missing": "def initialise(variant):\n    return double_and_negate\n",
+        "raises": "def initialize(variant):\n    raise ValueError('no model')\n",
+        "returns None": "def initialize(variant):\n    return None\n",
+        "takes no arguments": "def initialize():\n    return double_and_negate\n",
+    },
+    "metadata": {
+        "fine": "def metadata(model):\n    return '{}'\n",
+        "missing": "def meta_data(model):\n    return '{}'\n",
+        "returns not JSON": "def metadata(model):\n    return 'not json {'\n",
+        "returns a number": "def metadata(model):\n    return 42\n",
+        "raises": "def metadata(model):\n    raise KeyError('metadata')\n",
+    },
+    "compute": {
+        "fine": "def compute(model, x, y):\n    y[...] = model(x)\n",
+        "missing": "def calculate(model, x, y):\n    y[...] = model(x)\n",
+        "takes other arguments": "def compute(model, x):\n    pass\n",
+        "writes the wrong shape": "def compute(model, x, y):\n    y[...] = model(x)[:2]\n",
+        "writes a tensor of another shape": (
+            "def compute(model, x, y):\n    torch.from_numpy(y).copy_(torch.ones(3, 5))\n"
+        ),
+        "raises": "def compute(model, x, y):\n    raise FloatingPointError('diverged')\n",
+        "calls a missing attribute": "def compute(model, x, y):\n    y[...] = model.forward(x)\n",
+    },
 }
+"""The parts of an embedded-path module (``benchmarker_large_stride_forpy``'s
+interface: initialize, metadata, compute) and the ways a user's can be broken:
+missing functions, wrong signatures, wrong return types, raising at import or in
+a call, writing the wrong shape. A module of "fine" parts passes the checks."""
+
+MODEL = "def double_and_negate(x):\n    out = 2 * x\n    out[0, 1] = -out[0, 1]\n    return out\n"
 
 
-@pytest.mark.parametrize("fault", sorted(BAD_EMULATORS))
-def test_bad_emulator_modules(build_dir: Path, tmp_path: Path, fault: str) -> None:
-    """The embedded path's Python module broken in each way a user's module can be:
-    one clear message naming the module or the call, exit 1, no results file."""
-    (tmp_path / "user_emulator.py").write_text(BAD_EMULATORS[fault])
+def emulator_source(choice: dict[str, str]) -> str:
+    """The module with the part ``choice[part]`` for each part."""
+    return (
+        EMULATOR_PARTS["module"][choice["module"]]
+        + MODEL
+        + "".join(
+            EMULATOR_PARTS[part][choice[part]] for part in ("initialize", "metadata", "compute")
+        )
+    )
+
+
+def test_fine_emulator_module_passes(build_dir: Path, tmp_path: Path) -> None:
+    """The generator's baseline: a module of fine parts runs and passes its checks, so
+    every refusal below comes from its fault."""
+    (tmp_path / "user_emulator.py").write_text(
+        emulator_source(dict.fromkeys(EMULATOR_PARTS, "fine"))
+    )
     command = [build_dir / "bin" / "benchmarker_large_stride_forpy", tmp_path, "user_emulator"]
-    check_refused([*command, "2", "4", "--torchscript", "none"], "emulator module", (1,))
+    out = run([*command, "2", "4", "--torchscript", "none"])
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+EMULATOR_FAULTS = [(p, f) for p, options in EMULATOR_PARTS.items() for f in options if f != "fine"]
+
+
+@fuzz(30)
+@given(
+    faults=st.lists(
+        st.sampled_from(EMULATOR_FAULTS), min_size=1, max_size=2, unique_by=lambda f: f[0]
+    )
+)
+def test_bad_emulator_modules(build_dir: Path, faults: list[tuple[str, str]]) -> None:
+    """Embedded-path modules with one or two broken parts (faults drawn from
+    EMULATOR_PARTS, the other parts fine): one clear message naming the module or
+    the call, exit 1, no results file."""
+    choice = dict.fromkeys(EMULATOR_PARTS, "fine") | dict(faults)
+    with tempfile.TemporaryDirectory() as directory:
+        source = emulator_source(choice)
+        (Path(directory) / "user_emulator.py").write_text(source)
+        command = [build_dir / "bin" / "benchmarker_large_stride_forpy", directory, "user_emulator"]
+        key = ("emulator", hashlib.sha256(source.encode()).hexdigest())
+        check_refused([*command, "2", "4", "--torchscript", "none"], "emulator module", (1,), key)
 
 
 NC_FIELDS = ("uuu", "vvv", "psfc", "lat", "gwfu_ref", "gwfv_ref")
