@@ -208,6 +208,13 @@ std::vector<double> read_variable(int ncid, const std::string &path, const char 
   std::vector<double> values(count);
   if (nc_get_var_double(ncid, varid, values.data()) != NC_NOERR)
     throw std::runtime_error("cannot read " + std::string(name) + " from '" + path + "'");
+  // As the Fortran drivers' cgdrag_read: refused before the model load.
+  const auto bad =
+      std::count_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); });
+  if (bad > 0)
+    throw std::runtime_error("variable " + std::string(name) + " in '" + path + "' has " +
+                             std::to_string(bad) +
+                             " NaN or infinite value(s) (rewrite it with `ftbench inputs`)");
   return values;
 }
 

@@ -238,6 +238,40 @@ def test_driver_input_errors(
     assert message in out.stderr.splitlines()[0]
 
 
+@pytest.mark.parametrize("program", ["benchmarker_cgdrag_torch", "native C++", "native Python"])
+def test_non_finite_inputs_are_refused_by_every_path(
+    build_dir: Path, model_dir: Path, tmp_path: Path, program: str
+) -> None:
+    """A NaN in the netCDF inputs is refused before the model load, in one line naming
+    the variable and the fix, by the Fortran drivers and both native baselines alike
+    (none of them measures a run whose every check would fail)."""
+    import sys
+
+    import netCDF4
+
+    models = tmp_path / "models"
+    (models / "data").mkdir(parents=True)
+    for entry in model_dir.iterdir():
+        if entry.name != "data":
+            (models / entry.name).symlink_to(entry)
+    data = models / "data" / "cgdrag_t42.nc"
+    data.write_bytes((model_dir / "data" / "cgdrag_t42.nc").read_bytes())
+    with netCDF4.Dataset(data, "a") as nc:
+        nc.variables["vvv"][3, 5, 7] = np.nan
+    command = {
+        "benchmarker_cgdrag_torch": [build_dir / "bin" / program, models, "cgdrag_cpu.pt", 1],
+        "native C++": [build_dir / "bin" / "benchmarker_native_cpp", models, "cgdrag_cpu.pt"]
+        + [1, "cgdrag"],
+        "native Python": [sys.executable, "-m", "ftbench.cli", "native", "cgdrag", 1]
+        + ["--models", models],
+    }[program]
+    out = run([*command, "--json", tmp_path / "r.json"])
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert f"variable vvv in '{data}' has 1 NaN or infinite value(s)" in out.stderr, out.stderr
+    assert "rewrite it with `ftbench inputs`" in out.stderr
+    assert not (tmp_path / "r.json").exists()
+
+
 def test_wrong_model_for_the_data_fails_cleanly(
     build_dir: Path, model_dir: Path, tmp_path: Path
 ) -> None:

@@ -195,7 +195,11 @@ def write_inputs(path: Path, checkpoint: Path, threads: int = 0) -> Path:
 
 def read_inputs(path: Path) -> dict[str, Any]:
     """Read a file written by :func:`write_inputs`: arrays in Fortran order (lon, lat[, lev]),
-    ``checkpoint_sha256`` and ``reference_conditions`` (threads, CPU, BLAS, torch)."""
+    ``checkpoint_sha256`` and ``reference_conditions`` (threads, CPU, BLAS, torch).
+
+    Raises:
+        ValueError: a field holds NaN or infinite values.
+    """
     with netCDF4.Dataset(path) as nc:
         data: dict[str, Any] = {
             name: np.asfortranarray(nc.variables[name][:].data.T)
@@ -208,6 +212,13 @@ def read_inputs(path: Path) -> dict[str, Any]:
             for key in ("threads", "cpu_model", "cpu_capability", "blas", "torch_version")
         }
         data["reference_conditions"]["threads"] = int(data["reference_conditions"]["threads"])
+    for name in ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref", "lat"):
+        bad = int(np.count_nonzero(~np.isfinite(data[name])))
+        if bad:  # as the Fortran drivers' cgdrag_read: refused before the model load
+            raise ValueError(
+                f"variable {name} in '{path}' has {bad} NaN or infinite value(s) "
+                "(rewrite it with `ftbench inputs`)"
+            )
     return data
 
 
