@@ -4,6 +4,8 @@
 #      nlohmann-json3-dev, libnetcdff-dev, libcli11-dev, and python3.11-dev / python3.11-venv
 #      when the interpreter lacks them): installed
 #      with apt-get when missing and we are root; otherwise we stop and name them;
+#      OpenMPI (openmpi-bin, libopenmpi-dev) for the MPI drivers likewise, except
+#      that without root we only name it and build without the MPI drivers;
 #   2. .venv with the exact Python packages of python/requirements.txt (CPU torch)
 #      and the ftbench package (editable); redone only when those files change;
 #   3. the CMake build in build/ (Release) against the venv's libtorch.
@@ -45,6 +47,14 @@ library = os.path.join(sysconfig.get_config_var("LIBDIR") or "", sysconfig.get_c
 sys.exit(0 if os.path.exists(header) and library.endswith(".so") and os.path.exists(library) else 1)
 PY
 [ -x .venv/bin/python ] || "$python" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3.11-venv)
+# OpenMPI (mpifort with the mpi_f08 module, mpirun) for the MPI drivers: optional.
+if ! command -v mpifort >/dev/null || ! command -v mpirun >/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    missing+=(openmpi-bin libopenmpi-dev)
+  else
+    say "OpenMPI not found: building without the MPI drivers (to add them: sudo apt-get install openmpi-bin libopenmpi-dev, then run this again)"
+  fi
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${missing[*]}"
@@ -84,7 +94,8 @@ venv_python="$PWD/.venv/bin/python"
 if [ ! -f "$build/CMakeCache.txt" ] \
    || ! grep -qx "CMAKE_PREFIX_PATH:[A-Z]*=$torch_prefix" "$build/CMakeCache.txt" \
    || ! grep -qx "Python_EXECUTABLE:[A-Z]*=$venv_python" "$build/CMakeCache.txt" \
-   || ! grep -qx "CMAKE_BUILD_TYPE:[A-Z]*=$build_type" "$build/CMakeCache.txt"; then
+   || ! grep -qx "CMAKE_BUILD_TYPE:[A-Z]*=$build_type" "$build/CMakeCache.txt" \
+   || { command -v mpifort >/dev/null && ! grep -q "^MPI_Fortran_MODULE_DIR:PATH=/" "$build/CMakeCache.txt"; }; then
   say "configuring $build ($build_type)"
   mkdir -p "$build"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="$build_type" -DCMAKE_PREFIX_PATH="$torch_prefix" \

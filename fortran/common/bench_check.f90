@@ -39,9 +39,9 @@ module bench_check
     real(real64) :: component_atol(max_components) = 0         !< largest atol used for each
   end type check_log
 
-  !> check_compare(log, iteration, component, actual, expected): compare one
-  !> output component (real32 or real64, any rank, same shape) with its
-  !> reference and fold the result into the iteration's record.
+  !> check_compare(log, iteration, component, actual, expected [, expected_max]):
+  !> compare one output component (real32 or real64, any rank, same shape) with
+  !> its reference and fold the result into the iteration's record.
   interface check_compare
     module procedure compare_real32, compare_real64
   end interface check_compare
@@ -122,29 +122,38 @@ contains
     log%component_atol(k) = max(log%component_atol(k), atol)
   end subroutine fold
 
-  subroutine compare_real64(log, iteration, component, actual, expected)
+  subroutine compare_real64(log, iteration, component, actual, expected, expected_max)
     type(check_log), intent(inout) :: log                         !< log
     integer, intent(in) :: iteration                              !< 1 .. warmup + ntimes
     character(len=*), intent(in) :: component                     !< output name, e.g. "gwfu"
     real(real64), intent(in), target, contiguous :: actual(..)    !< computed values
     real(real64), intent(in), target, contiguous :: expected(..)  !< references (same shape)
+    !> Largest finite |reference| to scale atol with (default: that of `expected`;
+    !> an MPI rank holding part of the grid passes the whole grid's).
+    real(real64), intent(in), optional :: expected_max
     real(real64) :: atol, ratio, abs_error
-    call errors_real64(actual, expected, log%rtol, log%atol_fraction, ratio, abs_error, atol)
+    call errors_real64(actual, expected, log%rtol, log%atol_fraction, ratio, abs_error, atol, &
+                         expected_max)
     call fold(log, iteration, component, ratio, abs_error, atol)
   end subroutine compare_real64
 
-  subroutine compare_real32(log, iteration, component, actual, expected)
+  subroutine compare_real32(log, iteration, component, actual, expected, expected_max)
     type(check_log), intent(inout) :: log                         !< log
     integer, intent(in) :: iteration                              !< 1 .. warmup + ntimes
     character(len=*), intent(in) :: component                     !< output name, e.g. "y"
     real(real32), intent(in), target, contiguous :: actual(..)    !< computed values
     real(real32), intent(in), target, contiguous :: expected(..)  !< references (same shape)
+    !> Largest finite |reference| to scale atol with (default: that of `expected`;
+    !> an MPI rank holding part of the grid passes the whole grid's).
+    real(real64), intent(in), optional :: expected_max
     real(real64) :: atol, ratio, abs_error
-    call errors_real32(actual, expected, log%rtol, log%atol_fraction, ratio, abs_error, atol)
+    call errors_real32(actual, expected, log%rtol, log%atol_fraction, ratio, abs_error, atol, &
+                         expected_max)
     call fold(log, iteration, component, ratio, abs_error, atol)
   end subroutine compare_real32
 
-  subroutine errors_real64(actual, expected, rtol, atol_fraction, max_ratio, max_abs_error, atol)
+  subroutine errors_real64(actual, expected, rtol, atol_fraction, max_ratio, max_abs_error, atol, &
+                           expected_max)
     real(real64), intent(in), target, contiguous :: actual(..)    !< computed values
     real(real64), intent(in), target, contiguous :: expected(..)  !< references (same size)
     real(real64), intent(in) :: rtol                              !< relative tolerance
@@ -152,14 +161,20 @@ contains
     real(real64), intent(out) :: max_ratio                        !< largest error / tolerance
     real(real64), intent(out) :: max_abs_error                    !< largest |actual - expected|
     real(real64), intent(out) :: atol                             !< absolute tolerance used
+    real(real64), intent(in), optional :: expected_max            !< max|reference| for atol
     integer(c_int64_t) :: n
     if (size(actual) /= size(expected)) error stop 'bench_check: actual and expected differ in size'
     n = size(expected, kind=int64)
-    atol = atol_fraction * c_max_abs_f64(c_loc(expected), n)
+    if (present(expected_max)) then
+      atol = atol_fraction * expected_max
+    else
+      atol = atol_fraction * c_max_abs_f64(c_loc(expected), n)
+    end if
     call c_compare_f64(c_loc(actual), c_loc(expected), n, rtol, atol, max_ratio, max_abs_error)
   end subroutine errors_real64
 
-  subroutine errors_real32(actual, expected, rtol, atol_fraction, max_ratio, max_abs_error, atol)
+  subroutine errors_real32(actual, expected, rtol, atol_fraction, max_ratio, max_abs_error, atol, &
+                           expected_max)
     real(real32), intent(in), target, contiguous :: actual(..)    !< computed values
     real(real32), intent(in), target, contiguous :: expected(..)  !< references (same size)
     real(real64), intent(in) :: rtol                              !< relative tolerance
@@ -167,10 +182,15 @@ contains
     real(real64), intent(out) :: max_ratio                        !< largest error / tolerance
     real(real64), intent(out) :: max_abs_error                    !< largest |actual - expected|
     real(real64), intent(out) :: atol                             !< absolute tolerance used
+    real(real64), intent(in), optional :: expected_max            !< max|reference| for atol
     integer(c_int64_t) :: n
     if (size(actual) /= size(expected)) error stop 'bench_check: actual and expected differ in size'
     n = size(expected, kind=int64)
-    atol = atol_fraction * c_max_abs_f32(c_loc(expected), n)
+    if (present(expected_max)) then
+      atol = atol_fraction * expected_max
+    else
+      atol = atol_fraction * c_max_abs_f32(c_loc(expected), n)
+    end if
     call c_compare_f32(c_loc(actual), c_loc(expected), n, rtol, atol, max_ratio, max_abs_error)
   end subroutine errors_real32
 

@@ -8,6 +8,7 @@
 module bench_cli
   use, intrinsic :: iso_fortran_env, only: output_unit, error_unit
   use coupling_strings, only: string_from_integer
+  use coupling_status, only: status_stop, status_message_prefix
   implicit none
   private
 
@@ -102,7 +103,7 @@ contains
       i = i + 1
       if (word == "-h" .or. word == "--help") then
         call print_usage(cli, output_unit)
-        stop 0, quiet=.true.
+        call status_stop(0)
       end if
       if (len(word) > 2) then
         if (word(1:2) == "--") then
@@ -188,9 +189,9 @@ contains
   subroutine cli_usage_error(cli, message)
     type(cli_parser), intent(in) :: cli      !< parser
     character(len=*), intent(in) :: message  !< what is wrong
-    write (error_unit, '(a)') cli%program // ": " // message
+    write (error_unit, '(a)') status_message_prefix() // cli%program // ": " // message
     call print_usage(cli, error_unit)
-    stop cli_usage_exit_code, quiet=.true.
+    call status_stop(cli_usage_exit_code)
   end subroutine cli_usage_error
 
   subroutine print_usage(cli, unit)

@@ -13,6 +13,7 @@ module bench_run
                         json_write
   use bench_timer, only: phase_timer, timer_print_summary, timer_to_json
   use bench_check, only: check_log, check_passed, check_to_json
+  use coupling_status, only: status_stop, status_message_prefix
   implicit none
   private
 
@@ -49,9 +50,13 @@ contains
   end subroutine bench_add_standard_options
 
   !> Read <ntimes> and the standard options of a parsed command line.
-  subroutine bench_read_standard_options(cli, settings)
+  !> The --json directory is checked (exists, writable) only where `writer`
+  !> (default true): in an MPI program only the rank that writes checks it.
+  subroutine bench_read_standard_options(cli, settings, writer)
     type(cli_parser), intent(in) :: cli           !< parsed command line
     type(bench_settings), intent(out) :: settings !< values read
+    logical, intent(in), optional :: writer       !< this process writes the results
+    logical :: writes
     settings%ntimes = cli_integer(cli, "ntimes", minimum=1)
     settings%warmup = cli_integer(cli, "--warmup", minimum=0)
     settings%threads = 0
@@ -59,7 +64,9 @@ contains
     settings%json_path = cli_string(cli, "--json")
     settings%quiet = cli_given(cli, "--quiet")
     settings%inject_seconds = 1.0e-9_real64 * cli_integer(cli, "--inject-ns", minimum=0)
-    if (len(settings%json_path) > 0) then  ! fail now rather than after a long run
+    writes = .true.
+    if (present(writer)) writes = writer
+    if (len(settings%json_path) > 0 .and. writes) then  ! fail now rather than after a long run
       if (.not. directory_exists(parent_directory(settings%json_path))) &
         call cli_usage_error(cli, "--json: directory '" // parent_directory(settings%json_path) // &
                              "' does not exist")
@@ -147,7 +154,7 @@ contains
     if (.not. passed) then
       write (error_unit, '(a, i0, a, i0, a)') 'FAILED: ', check%failed, ' of ', size(check%ratios), &
         ' iterations exceeded the tolerance; the results file (if any) records passed = false.'
-      stop 1, quiet=.true.
+      call status_stop(1)
     end if
   end subroutine bench_finish
 
@@ -174,9 +181,9 @@ contains
     integer :: newline
     newline = index(failure, new_line("a"))
     if (newline == 0) newline = len_trim(failure) + 1
-    write (error_unit, '(a)') trim(failure(1:newline - 1) // " " // hint)
+    write (error_unit, '(a)') status_message_prefix() // trim(failure(1:newline - 1) // " " // hint)
     if (newline < len_trim(failure)) write (error_unit, '(a)') trim(failure(newline + 1:))
-    stop 1, quiet=.true.
+    call status_stop(1)
   end subroutine bench_fail
 
   !> Directory part of a path ("." when there is none).

@@ -12,7 +12,8 @@ module cgdrag_case
   use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan, ieee_is_finite
   use netcdf, only: nf90_open, nf90_close, nf90_inq_varid, nf90_get_var, nf90_inquire_variable, &
                     nf90_inquire_dimension, nf90_strerror, nf90_nowrite, nf90_noerr, nf90_get_att, &
-                    nf90_global, nf90_inquire_attribute
+                    nf90_global, nf90_inquire_attribute, nf90_create, nf90_clobber, nf90_def_dim, &
+                    nf90_def_var, nf90_double, nf90_enddef, nf90_put_var, nf90_put_att
   use coupling_status, only: status_fail
   use coupling_strings, only: string_from_integer
   use bench_cli, only: cli_parser, cli_create, cli_add_positional, cli_add_option, cli_add_flag, &
@@ -20,12 +21,14 @@ module cgdrag_case
   use bench_check, only: check_log, check_create, check_compare
   use bench_tolerances, only: cgdrag_rtol, cgdrag_atol_fraction
   use bench_json, only: json_document, json_set
-  use bench_run, only: bench_path_join
+  use bench_run, only: bench_path_join, bench_fail
+  use bench_teams, only: bench_team
   implicit none
   private
 
   public :: cgdrag_data, cgdrag_read, cgdrag_cli, cgdrag_read_options, cgdrag_options
-  public :: cgdrag_check_create, cgdrag_compare, cgdrag_describe, cgdrag_poison
+  public :: cgdrag_check_create, cgdrag_compare, cgdrag_describe, cgdrag_poison, cgdrag_write_drag
+  public :: cgdrag_split
 
   integer, parameter, public :: nlon = 128  !< longitudes of the T42 grid
   integer, parameter, public :: nlat = 64   !< Gaussian latitudes of the T42 grid
@@ -35,7 +38,8 @@ module cgdrag_case
     "WaveNet-2 drag of both wind components (gwfu from uuu, gwfv from vvv) computed in " // &
     "Python (eager, float64) by `ftbench inputs`"
 
-  !> Inputs and references on the first `nlat_used` latitude rows of the grid.
+  !> Inputs and references on a band of latitude rows of the grid (all of the
+  !> rows used in a serial run; this rank's band in an MPI run).
   type :: cgdrag_data
     real(dp), allocatable :: uuu(:, :, :)       !< zonal wind (lon, lat, lev), m/s
     real(dp), allocatable :: vvv(:, :, :)       !< meridional wind (lon, lat, lev), m/s
@@ -43,6 +47,10 @@ module cgdrag_case
     real(dp), allocatable :: lat(:, :)          !< latitude (lon, lat), degrees
     real(dp), allocatable :: gwfu_ref(:, :, :)  !< reference drag from uuu, m/s^2
     real(dp), allocatable :: gwfv_ref(:, :, :)  !< reference drag from vvv, m/s^2
+    !> max|gwfu_ref|, max|gwfv_ref| over the rows read, m/s^2: the check's atol
+    !> scales these (an MPI run sets them to the maxima over all ranks' rows).
+    real(dp) :: reference_max(2) = 0
+    integer :: first_row = 1                    !< first latitude row read (1-based)
     character(len=:), allocatable :: path       !< file read
     character(len=:), allocatable :: checkpoint_sha256  !< checkpoint of the references
     !> What the references' rounding depended on (global attributes reference_*):
@@ -55,22 +63,28 @@ module cgdrag_case
   !> Options every cgdrag driver takes besides the standard ones.
   type :: cgdrag_options
     character(len=:), allocatable :: data_path  !< --data, default <model-dir>/data/cgdrag_t42.nc
-    integer :: columns = nlon * nlat            !< --columns: first columns of the grid used
+    character(len=:), allocatable :: output_path  !< --output: last step's drag; "" = none
+    integer :: total_columns = nlon * nlat      !< --columns: first columns of the grid used
+    !> Columns this process computes: total_columns in a serial run, its band's
+    !> in an MPI run (set with first_row by the driver from the team's split).
+    integer :: columns = nlon * nlat
+    integer :: first_row = 1                    !< first latitude row of this process's band
     logical :: explicit_reshape = .false.       !< --explicit-reshape
     logical :: alloc_in_loop = .false.          !< --alloc-in-loop
   end type cgdrag_options
 
 contains
 
-  !> Start the command line `<model-dir> <model> <ntimes>` of a phased cgdrag driver,
-  !> with --data, --columns, --explicit-reshape and --alloc-in-loop.
+  !> Start the command line `<model-dir> <model> <ntimes>` of a cgdrag driver,
+  !> with --data and --columns; `phased` adds --output, --explicit-reshape and
+  !> --alloc-in-loop.
   subroutine cgdrag_cli(cli, program, path, model_name, model_help, phased)
     type(cli_parser), intent(out) :: cli        !< new parser
     character(len=*), intent(in) :: program     !< driver name
     character(len=*), intent(in) :: path        !< coupling path, for the description
     character(len=*), intent(in) :: model_name  !< name of the second positional argument
     character(len=*), intent(in) :: model_help  !< its description
-    logical, intent(in) :: phased               !< add --explicit-reshape and --alloc-in-loop
+    logical, intent(in) :: phased               !< add --output, --explicit-reshape, --alloc-in-loop
     call cli_create(cli, program, "Time WaveNet-2 gravity-wave drag (MiMA cg_drag, Espinosa et " // &
                     "al. 2022) on a T42 grid through the " // path // " coupling.")
     call cli_add_positional(cli, "model-dir", "directory holding the model (and data/)")
@@ -81,6 +95,8 @@ contains
     call cli_add_option(cli, "--columns", "K", "use the first K columns: a multiple of 128, " // &
                         "at most 8192 (default 8192, the whole grid)", "8192")
     if (phased) then
+      call cli_add_option(cli, "--output", "FILE", "write the last step's drag (gwfu, gwfv; " // &
+                          "lon, lat, lev) to this netCDF file")
       call cli_add_flag(cli, "--explicit-reshape", "copy the 3-D fields into (columns, 40) " // &
                         "arrays instead of viewing them as such (zero-copy)")
       call cli_add_flag(cli, "--alloc-in-loop", "allocate and free the step's arrays in " // &
@@ -95,46 +111,70 @@ contains
     options%data_path = cli_string(cli, "--data")
     if (len(options%data_path) == 0) &
       options%data_path = bench_path_join(cli_string(cli, "model-dir"), "data/cgdrag_t42.nc")
-    options%columns = cli_integer(cli, "--columns", minimum=nlon)
-    if (mod(options%columns, nlon) /= 0 .or. options%columns > nlon * nlat) &
+    options%total_columns = cli_integer(cli, "--columns", minimum=nlon)
+    if (mod(options%total_columns, nlon) /= 0 .or. options%total_columns > nlon * nlat) &
       call cli_usage_error(cli, "--columns must be a multiple of 128 between 128 and 8192")
+    options%columns = options%total_columns
+    options%first_row = 1
+    options%output_path = ""
+    if (cli_declared(cli, "--output")) options%output_path = cli_string(cli, "--output")
     options%explicit_reshape = .false.
     options%alloc_in_loop = .false.
     if (cli_declared(cli, "--explicit-reshape")) options%explicit_reshape = cli_given(cli, "--explicit-reshape")
     if (cli_declared(cli, "--alloc-in-loop")) options%alloc_in_loop = cli_given(cli, "--alloc-in-loop")
+    if (options%alloc_in_loop .and. len(options%output_path) > 0) &
+      call cli_usage_error(cli, "--output needs the step's arrays after the loop: not with --alloc-in-loop")
   end subroutine cgdrag_read_options
 
-  !> Read inputs and references from a netCDF file written by `ftbench inputs`,
-  !> keeping the first `columns / 128` latitude rows. Stops with one line naming
-  !> the file and the fix on any error (missing file, variable, attribute or
-  !> shape; a NaN or infinite value anywhere in a field, which would otherwise
-  !> surface only as failed checks after the model load).
-  subroutine cgdrag_read(data, path, columns)
+  !> Give this process its band of the --columns rows (team%band: latitude
+  !> bands, as MiMA decomposes the grid): sets options%first_row and
+  !> options%columns, and team%columns. Stops with one line when there are fewer
+  !> rows than processes.
+  subroutine cgdrag_split(options, team)
+    type(cgdrag_options), intent(inout) :: options  !< total_columns in; first_row, columns out
+    class(bench_team), intent(inout) :: team        !< the processes of the run
+    integer :: rows, total_rows
+    total_rows = options%total_columns / nlon
+    call team%band(total_rows, options%first_row, rows)
+    if (rows == 0) call bench_fail("cgdrag: --columns " // string_from_integer(options%total_columns) // &
+      " gives " // string_from_integer(total_rows) // " latitude rows, fewer than the " // &
+      string_from_integer(team%size) // " ranks", "(run at most that many ranks, or more columns)")
+    options%columns = rows * nlon
+    team%columns = options%columns
+  end subroutine cgdrag_split
+
+  !> Read inputs and references from a netCDF file written by `ftbench inputs`:
+  !> the `columns / 128` latitude rows from `first_row` on (only those are read,
+  !> so each MPI rank reads its own band). Stops with one line naming the file
+  !> and the fix on any error (missing file, variable, attribute or shape; a NaN
+  !> or infinite value in the rows read, which would otherwise surface only as
+  !> failed checks after the model load).
+  subroutine cgdrag_read(data, path, columns, first_row)
     type(cgdrag_data), intent(out) :: data  !< fields read
     character(len=*), intent(in) :: path    !< netCDF file
-    integer, intent(in) :: columns          !< columns to keep (multiple of 128)
-    real(dp), allocatable :: full3(:, :, :), full2(:, :), lat1(:)
+    integer, intent(in) :: columns          !< columns to read (multiple of 128)
+    integer, intent(in), optional :: first_row  !< first latitude row (default 1)
+    real(dp), allocatable :: lat1(:)
     integer :: ncid, rows, j
     rows = columns / nlon
+    data%first_row = 1
+    if (present(first_row)) data%first_row = first_row
     data%path = path
     call nc_check(nf90_open(path, nf90_nowrite, ncid), "cannot open", &
                   " (write it with `ftbench inputs`, or run scripts/run_benchmarks.sh)")
-    allocate (full3(nlon, nlat, nlev), full2(nlon, nlat), lat1(nlat))
-    call read_field(ncid, "uuu", full3)
-    data%uuu = full3(:, 1:rows, :)
-    call read_field(ncid, "vvv", full3)
-    data%vvv = full3(:, 1:rows, :)
-    call read_field(ncid, "gwfu_ref", full3)
-    data%gwfu_ref = full3(:, 1:rows, :)
-    call read_field(ncid, "gwfv_ref", full3)
-    data%gwfv_ref = full3(:, 1:rows, :)
-    call read_field(ncid, "psfc", full2)
-    data%psfc = full2(:, 1:rows)
-    call read_field(ncid, "lat", lat1)
+    allocate (data%uuu(nlon, rows, nlev), data%vvv(nlon, rows, nlev), data%gwfu_ref(nlon, rows, nlev), &
+              data%gwfv_ref(nlon, rows, nlev), data%psfc(nlon, rows), lat1(rows))
+    call read_field(ncid, "uuu", data%uuu, [nlon, nlat, nlev])
+    call read_field(ncid, "vvv", data%vvv, [nlon, nlat, nlev])
+    call read_field(ncid, "gwfu_ref", data%gwfu_ref, [nlon, nlat, nlev])
+    call read_field(ncid, "gwfv_ref", data%gwfv_ref, [nlon, nlat, nlev])
+    call read_field(ncid, "psfc", data%psfc, [nlon, nlat])
+    call read_field(ncid, "lat", lat1, [nlat])
     allocate (data%lat(nlon, rows))
     do j = 1, rows
       data%lat(:, j) = lat1(j)
     end do
+    data%reference_max = [maxval(abs(data%gwfu_ref)), maxval(abs(data%gwfv_ref))]
     data%checkpoint_sha256 = text_attribute("checkpoint_sha256")
     call nc_check(nf90_get_att(ncid, nf90_global, "reference_threads", data%reference_threads), &
                   "no global attribute reference_threads in", " (rewrite it with `ftbench inputs`)")
@@ -163,11 +203,13 @@ contains
                                                trim(nf90_strerror(code)) // hint)
     end subroutine nc_check
 
-    subroutine read_field(ncid, name, values)
+    !> Read the band of variable `name` (whose file shape must be `full`) into `values`.
+    subroutine read_field(ncid, name, values, full)
       integer, intent(in) :: ncid
       character(len=*), intent(in) :: name
       real(dp), intent(out) :: values(..)
-      integer :: varid, ndims, dimids(8), d, extent, bad
+      integer, intent(in) :: full(:)
+      integer :: varid, ndims, dimids(8), d, extent, bad, start(3)
       call nc_check(nf90_inq_varid(ncid, name, varid), "no variable " // name // " in", &
                     " (rewrite it with `ftbench inputs`)")
       call nc_check(nf90_inquire_variable(ncid, varid, ndims=ndims, dimids=dimids), &
@@ -177,19 +219,25 @@ contains
       do d = 1, ndims
         call nc_check(nf90_inquire_dimension(ncid, dimids(d), len=extent), "cannot inquire " // &
                       name // " in", "")
-        if (extent /= size(values, d)) call status_fail("cgdrag_read", "variable " // name // &
+        if (extent /= full(d)) call status_fail("cgdrag_read", "variable " // name // &
           " in '" // path // "' does not have the T42 shape (128 lon, 64 lat, 40 lev)")
       end do
+      ! the latitude dimension: 1 of lat, 2 of the others; the band starts at first_row
+      start = 1
+      start(min(2, ndims)) = data%first_row
       bad = 0
       select rank (values)
       rank (1)
-        call nc_check(nf90_get_var(ncid, varid, values), "cannot read " // name // " from", "")
+        call nc_check(nf90_get_var(ncid, varid, values, start=start(1:1), count=shape(values)), &
+                      "cannot read " // name // " from", "")
         bad = count(.not. ieee_is_finite(values))
       rank (2)
-        call nc_check(nf90_get_var(ncid, varid, values), "cannot read " // name // " from", "")
+        call nc_check(nf90_get_var(ncid, varid, values, start=start(1:2), count=shape(values)), &
+                      "cannot read " // name // " from", "")
         bad = count(.not. ieee_is_finite(values))
       rank (3)
-        call nc_check(nf90_get_var(ncid, varid, values), "cannot read " // name // " from", "")
+        call nc_check(nf90_get_var(ncid, varid, values, start=start, count=shape(values)), &
+                      "cannot read " // name // " from", "")
         bad = count(.not. ieee_is_finite(values))
       end select
       if (bad > 0) call status_fail("cgdrag_read", "variable " // name // " in '" // path // &
@@ -216,14 +264,15 @@ contains
   end subroutine cgdrag_check_create
 
   !> Compare both drag components of step `iteration` with the references.
+  !> atol scales data%reference_max (the whole grid's maxima also in an MPI run).
   subroutine cgdrag_compare(check, iteration, data, gwfcng_x, gwfcng_y)
     type(check_log), intent(inout) :: check     !< log (then check_record decides the step)
     integer, intent(in) :: iteration            !< 1 .. warmup + ntimes
     type(cgdrag_data), intent(in) :: data       !< references
     real(dp), intent(in) :: gwfcng_x(:, :, :)   !< drag from uuu, m/s^2
     real(dp), intent(in) :: gwfcng_y(:, :, :)   !< drag from vvv, m/s^2
-    call check_compare(check, iteration, "gwfu", gwfcng_x, data%gwfu_ref)
-    call check_compare(check, iteration, "gwfv", gwfcng_y, data%gwfv_ref)
+    call check_compare(check, iteration, "gwfu", gwfcng_x, data%gwfu_ref, data%reference_max(1))
+    call check_compare(check, iteration, "gwfv", gwfcng_y, data%gwfv_ref, data%reference_max(2))
   end subroutine cgdrag_compare
 
   !> Sizes, dtype, device and data file of the run, into the results document.
@@ -231,7 +280,7 @@ contains
     type(json_document), intent(in) :: doc       !< results document
     type(cgdrag_data), intent(in) :: data        !< data read
     type(cgdrag_options), intent(in) :: options  !< cgdrag options
-    call json_set(doc, "/sizes/columns", options%columns)
+    call json_set(doc, "/sizes/columns", options%total_columns)
     call json_set(doc, "/sizes/levels", nlev)
     call json_set(doc, "/dtype", "float64")
     call json_set(doc, "/device", "cpu")
@@ -243,5 +292,36 @@ contains
     call json_set(doc, "/correctness/reference_conditions/blas", data%reference_blas)
     call json_set(doc, "/correctness/reference_conditions/torch_version", data%reference_torch_version)
   end subroutine cgdrag_describe
+
+  !> Write the drag of one step, (lon, lat, lev) float64 in m/s^2, as the
+  !> variables gwfu and gwfv of a new netCDF file `path` (replaced if it exists).
+  !> Stops with one line naming the file on any error.
+  subroutine cgdrag_write_drag(path, gwfu, gwfv)
+    character(len=*), intent(in) :: path        !< file to write
+    real(dp), intent(in) :: gwfu(:, :, :)       !< drag from uuu
+    real(dp), intent(in) :: gwfv(:, :, :)       !< drag from vvv
+    integer :: ncid, dims(3), u_id, v_id
+    call check(nf90_create(path, nf90_clobber, ncid))
+    call check(nf90_def_dim(ncid, "lon", size(gwfu, 1), dims(1)))
+    call check(nf90_def_dim(ncid, "lat", size(gwfu, 2), dims(2)))
+    call check(nf90_def_dim(ncid, "lev", size(gwfu, 3), dims(3)))
+    call check(nf90_def_var(ncid, "gwfu", nf90_double, dims, u_id))
+    call check(nf90_def_var(ncid, "gwfv", nf90_double, dims, v_id))
+    call check(nf90_put_att(ncid, u_id, "units", "m s-2"))
+    call check(nf90_put_att(ncid, v_id, "units", "m s-2"))
+    call check(nf90_enddef(ncid))
+    call check(nf90_put_var(ncid, u_id, gwfu))
+    call check(nf90_put_var(ncid, v_id, gwfv))
+    call check(nf90_close(ncid))
+
+  contains
+
+    subroutine check(code)
+      integer, intent(in) :: code
+      if (code /= nf90_noerr) call status_fail("cgdrag_write_drag", "cannot write '" // path // &
+                                               "': " // trim(nf90_strerror(code)))
+    end subroutine check
+
+  end subroutine cgdrag_write_drag
 
 end module cgdrag_case

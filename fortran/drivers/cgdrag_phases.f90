@@ -16,7 +16,9 @@
 !>   loop                the whole step.
 module cgdrag_phases
   use, intrinsic :: iso_fortran_env, only: real64
-  use cgdrag_case, only: dp, nlev, nlon, cgdrag_options, cgdrag_data, cgdrag_poison, cgdrag_compare
+  use cgdrag_case, only: dp, nlev, nlon, cgdrag_options, cgdrag_data, cgdrag_poison, cgdrag_compare, &
+                         cgdrag_write_drag
+  use bench_teams, only: bench_team
   use bench_timer, only: phase_timer, timer_start, timer_stop, timer_busy_wait
   use bench_check, only: check_log, check_record
   use cgdrag_columns, only: cgdrag_pack, cgdrag_unpack
@@ -24,7 +26,7 @@ module cgdrag_phases
   private
 
   public :: cgdrag_work, cgdrag_allocate, cgdrag_deallocate, cgdrag_reshape_in, cgdrag_reshape_out
-  public :: cgdrag_step_start, cgdrag_step_finish
+  public :: cgdrag_step_start, cgdrag_step_finish, cgdrag_output
 
   character(len=18), parameter, public :: cgdrag_phase_names(7) = [character(len=18) :: &
     "array allocation", "reshape", "tensor creation", "forward", "tensor deletion", &
@@ -127,5 +129,18 @@ contains
     call timer_stop(timer, p_dealloc, it)
     call timer_stop(timer, p_loop, it, add=.true.)
   end subroutine cgdrag_step_finish
+
+  !> --output (after the loop): assemble the last step's drag of every process
+  !> on the writing one (team%gather_rows) and write it there (cgdrag_write_drag).
+  subroutine cgdrag_output(team, options, work)
+    class(bench_team), intent(in) :: team        !< the processes of the run
+    type(cgdrag_options), intent(in) :: options  !< cgdrag options (output_path)
+    type(cgdrag_work), intent(in) :: work        !< the step's arrays, last step's drag
+    real(dp), allocatable :: gwfu(:, :, :), gwfv(:, :, :)
+    if (len(options%output_path) == 0) return
+    call team%gather_rows(work%gwfcng_x, gwfu)
+    call team%gather_rows(work%gwfcng_y, gwfv)
+    if (team%writes()) call cgdrag_write_drag(options%output_path, gwfu, gwfv)
+  end subroutine cgdrag_output
 
 end module cgdrag_phases

@@ -2,12 +2,13 @@
 !> timed loops: starting Python and importing the driver's module, loading the
 !> model through it, and recording threads, versions and metadata.
 module embedded_driver
-  use, intrinsic :: iso_fortran_env, only: int64
+  use, intrinsic :: iso_fortran_env, only: int64, real64
   use py_embedding, only: py_object, py_initialize, py_finalize, py_path_append, py_import, &
                           py_call, py_getattr, py_object_from, py_object_to, py_object_destroy, &
                           py_version
   use bench_run, only: bench_settings, bench_fail, bench_path_join, bench_record_torch
   use bench_json, only: json_document, json_set, json_set_parsed
+  use bench_timer, only: phase_timer, timer_now, timer_record_once
   use bench_cli, only: cli_parser, cli_add_option, cli_add_flag, cli_string, cli_given, cli_usage_error
   use driver_build_config, only: build_uses_torchscript
   implicit none
@@ -30,21 +31,29 @@ contains
   !> Start the venv's Python, put `model_dir` on sys.path, import `module_name`
   !> and torch, set torch's threads (--threads) and record the versions.
   !> A module that cannot be imported stops the program with the import error.
-  subroutine embedded_start(doc, settings, model_dir, module_name, emulator, torch)
+  !> With `timer`, records the once-only phases "interpreter start" (starting
+  !> CPython) and "imports" (the module, which imports torch, and torch's setup).
+  subroutine embedded_start(doc, settings, model_dir, module_name, emulator, torch, timer)
     type(json_document), intent(in) :: doc        !< results document
     type(bench_settings), intent(in) :: settings  !< run settings
     character(len=*), intent(in) :: model_dir     !< directory of the module
     character(len=*), intent(in) :: module_name   !< module to import
     type(py_object), intent(out) :: emulator      !< the imported module
     type(py_object), intent(out) :: torch         !< the torch module
+    type(phase_timer), intent(inout), optional :: timer  !< where to record the start-up parts
     character(len=8192) :: message
     integer :: stat
+    real(real64) :: t0
+    t0 = timer_now()
     call py_initialize()
+    if (present(timer)) call timer_record_once(timer, "interpreter start", timer_now() - t0)
+    t0 = timer_now()
     call py_path_append(model_dir)
     call py_import(emulator, module_name, stat=stat, errmsg=message)
     if (stat /= 0) call bench_fail(message, "(the module must be " // &
                                    bench_path_join(model_dir, module_name // ".py") // ")")
     call embedded_torch_setup(doc, settings, torch)
+    if (present(timer)) call timer_record_once(timer, "imports", timer_now() - t0)
   end subroutine embedded_start
 
   !> In a running interpreter: import torch, set its threads (--threads) and

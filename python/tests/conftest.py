@@ -57,10 +57,12 @@ def build_dir() -> Path:
     return path
 
 
-def run(command: list[str | Path], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    """Run a program, capturing text output, with a generous timeout."""
+def run(
+    command: list[str | Path], timeout: float = 600, **kwargs: object
+) -> subprocess.CompletedProcess[str]:
+    """Run a program, capturing text output, with a generous timeout (s)."""
     return subprocess.run(
-        [str(c) for c in command], capture_output=True, text=True, timeout=600, **kwargs
+        [str(c) for c in command], capture_output=True, text=True, timeout=timeout, **kwargs
     )
 
 

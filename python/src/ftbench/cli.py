@@ -9,6 +9,7 @@ flags a regression.
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import sys
 from collections.abc import Sequence
@@ -65,11 +66,21 @@ def _cmd_suite(args: argparse.Namespace) -> None:
         SEED,
         default_suite,
         full_suite,
+        mpi_suite,
         run_suite,
         sweep_suite,
     )
 
-    if args.sweep:
+    if args.mpi is not None:
+        runs = mpi_suite(args.mpi)
+        missing = sorted({r.driver for r in runs if not (args.build / "bin" / r.driver).exists()})
+        if missing or shutil.which("mpirun") is None:
+            raise SystemExit(
+                f"ftbench suite --mpi: {', '.join(missing) or 'mpirun'} not found: install "
+                "OpenMPI (Debian: apt-get install openmpi-bin libopenmpi-dev; "
+                "scripts/setup.sh does this as root) and rebuild, so that CMake finds MPI"
+            )
+    elif args.sweep:
         runs = sweep_suite()
     elif args.full:
         runs = full_suite(args.threads, args.models)
@@ -261,6 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--sweep",
         action="store_true",
         help="run the size and thread sweeps instead (threads 1 and 2; --threads is ignored)",
+    )
+    which.add_argument(
+        "--mpi",
+        type=int,
+        metavar="N",
+        help="run WaveNet-2 on 1 to N MPI ranks instead: strong and weak scaling, ranks "
+        "against threads, bound against oversubscribed (ftbench.suite.mpi_suite; needs the "
+        "MPI drivers and mpirun; --threads is ignored)",
     )
     p.add_argument(
         "--no-pin-malloc",

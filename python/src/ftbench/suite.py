@@ -10,12 +10,15 @@ never leaves a mix of old and new files.
 
 Suites: :func:`default_suite` (the main job: fixed cost per call, WaveNet-2
 through the main paths, ResNet-18 at batch 1 and 16), :func:`full_suite` (every
-path, format and grad mode) and :func:`sweep_suite` (threads 1 and 2;
-large-stride N from 64 to 2048; cgdrag 128 to 8192 columns).
+path, format and grad mode), :func:`sweep_suite` (threads 1 and 2;
+large-stride N from 64 to 2048; cgdrag 128 to 8192 columns) and
+:func:`mpi_suite` (WaveNet-2 on 1 to N MPI ranks: strong and weak scaling,
+ranks against threads, bound against oversubscribed).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -63,13 +66,17 @@ class Run:
         name: results file stem, unique within a suite.
         driver: executable under ``<build>/bin``, ``PYTHON_BASELINE`` or ``F2PY_HOST``.
         args: arguments; ``{models}`` stands for the models directory.
-        threads: intra-op threads (also ``OMP_NUM_THREADS``).
+        threads: intra-op threads (also ``OMP_NUM_THREADS``), per rank under MPI.
+        ranks: 0 for one process; else the driver runs under ``mpirun -np ranks``.
+        mpirun_args: OpenMPI options for placement (``--bind-to core``, ...).
     """
 
     name: str
     driver: str
     args: tuple[str, ...]
     threads: int = 1
+    ranks: int = 0
+    mpirun_args: tuple[str, ...] = ()
 
     @property
     def compiles(self) -> bool:
@@ -90,6 +97,7 @@ class Run:
             extra = []
         arguments = [a.format(models=models_dir) for a in self.args]
         return [
+            *self.launcher(),
             *program,
             *arguments,
             *extra,
@@ -98,6 +106,10 @@ class Run:
             "--json",
             str(result_file),
         ]
+
+    def launcher(self) -> list[str]:
+        """``mpirun -np <ranks> <mpirun_args>`` for an MPI run, else nothing."""
+        return ["mpirun", "-np", str(self.ranks), *self.mpirun_args] if self.ranks else []
 
 
 FORMATS = ("torchscript", "aoti", "compile")
@@ -445,15 +457,98 @@ def sweep_suite() -> tuple[Run, ...]:
     return tuple(r for r in runs if r.driver != F2PY_HOST)
 
 
+MPI_DRIVERS = {
+    "direct": ("benchmarker_cgdrag_torch_mpi", ("{models}", "cgdrag_cpu.pt")),
+    "embedded": (
+        "benchmarker_cgdrag_forpy_mpi",
+        ("{models}", "cgdrag_emulator", "--torchscript", "none"),
+    ),
+}
+"""The MPI suite's drivers and their arguments before the step count: the direct path
+(TorchScript) and the embedded path (model built in Python), as in the main job."""
+MPI_STEPS = 6
+"""Measured steps per MPI run (after 1 warm-up step)."""
+GRID_COLUMNS = 8192
+"""Columns of the whole T42 grid (128 longitudes x 64 latitudes)."""
+
+
+def mpi_rank_counts(max_ranks: int) -> list[int]:
+    """1, the powers of 2 below ``max_ranks``, and ``max_ranks``."""
+    counts = {1, max_ranks}
+    counts.update(2**k for k in range(1, max_ranks.bit_length()) if 2**k < max_ranks)
+    return sorted(counts)
+
+
+def mpi_placement(ranks: int, bound: bool, cpus: int) -> tuple[str, ...]:
+    """OpenMPI options: one core per rank (``--bind-to core --map-by core``) when
+    ``bound`` and the ranks fit on the ``cpus``; else no binding, with
+    ``--oversubscribe`` when there are more ranks than CPUs."""
+    if bound and ranks <= cpus:
+        return ("--bind-to", "core", "--map-by", "core")
+    return ("--bind-to", "none", *(("--oversubscribe",) if ranks > cpus else ()))
+
+
+def mpi_suite(max_ranks: int, cpus: int | None = None) -> tuple[Run, ...]:
+    """WaveNet-2 (cgdrag) through both coupling paths' MPI drivers (:data:`MPI_DRIVERS`),
+    named ``mpi_<path>_C<columns>_R<ranks>_T<threads>[_bound]``:
+
+    * strong scaling: the whole grid on every rank count of :func:`mpi_rank_counts`,
+      1 thread per rank, each rank bound to a core;
+    * weak scaling: ``8192 // max_ranks`` columns per rank (rounded down to whole
+      latitude rows) on the same rank counts, bound;
+    * ranks against threads: 1 rank with ``max_ranks`` threads on the whole grid;
+    * oversubscription: ``max_ranks`` ranks with ``cpus`` threads each, unbound (what a
+      rank gets when torch takes every core it sees), beside the bound 1-thread run.
+
+    ``cpus`` defaults to the CPUs this process may use.
+
+    Raises:
+        ValueError: ``max_ranks`` < 1, or more ranks than the grid has latitude rows
+            for the weak-scaling runs (64).
+    """
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0))
+    per_rank = GRID_COLUMNS // max(max_ranks, 1) // 128 * 128
+    if max_ranks < 1 or per_rank < 128:
+        raise ValueError(
+            f"--mpi takes 1 to 64 ranks (one latitude row each at least), got {max_ranks}"
+        )
+    runs: dict[str, Run] = {}
+
+    def add(path: str, columns: int, ranks: int, threads: int, bound: bool) -> None:
+        driver, head = MPI_DRIVERS[path]
+        placement = mpi_placement(ranks, bound, cpus)
+        suffix = "_bound" if placement[:2] == ("--bind-to", "core") else ""
+        name = f"mpi_{path}_C{columns}_R{ranks}_T{threads}{suffix}"
+        args = (*head, str(MPI_STEPS), "--columns", str(columns), "--quiet")
+        runs[name] = Run(name, driver, args, threads, ranks, placement)
+
+    for path in MPI_DRIVERS:
+        for ranks in mpi_rank_counts(max_ranks):
+            add(path, GRID_COLUMNS, ranks, 1, bound=True)
+            add(path, per_rank * ranks, ranks, 1, bound=True)
+        if max_ranks > 1:
+            add(path, GRID_COLUMNS, 1, max_ranks, bound=False)
+            add(path, GRID_COLUMNS, max_ranks, cpus, bound=False)
+    return tuple(runs.values())
+
+
 COLD_COMPILE = {"TORCHINDUCTOR_FORCE_DISABLE_CACHES": "1"}
 """For torch.compile runs: Inductor's on-disk caches off, so every process pays the
 whole compilation in its first call (with a warm cache a later process of the same
 model on the same machine pays much less: docs/benchmarks.md)."""
 
 
-def run_environment(threads: int, pin_malloc: bool, cold_compile: bool = False) -> dict[str, str]:
-    """Environment for a run: ours plus thread and malloc settings, and
-    :data:`COLD_COMPILE` for a run that compiles."""
+MPI_AS_ROOT = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+"""OpenMPI refuses to start as root without these (containers and CI run as root)."""
+
+
+def run_environment(
+    threads: int, pin_malloc: bool, cold_compile: bool = False, mpi: bool = False
+) -> dict[str, str]:
+    """Environment for a run: ours plus thread and malloc settings,
+    :data:`COLD_COMPILE` for a run that compiles, and :data:`MPI_AS_ROOT` for an MPI
+    run as root (mpirun passes the environment on to its ranks)."""
     env = dict(os.environ)
     env["OMP_NUM_THREADS"] = str(threads)
     for name in (*PINNED_MALLOC, *COLD_COMPILE):
@@ -462,6 +557,8 @@ def run_environment(threads: int, pin_malloc: bool, cold_compile: bool = False) 
         env.update(PINNED_MALLOC)
     if cold_compile:
         env.update(COLD_COMPILE)
+    if mpi and os.geteuid() == 0:
+        env.update(MPI_AS_ROOT)
     return env
 
 
@@ -485,7 +582,7 @@ def shuffled_passes(runs: Sequence[Run], repeat: int, seed: int) -> list[tuple[i
     order = []
     for k in range(1, repeat + 1):
         one_pass = [
-            Run(f"{run.name}_r{k}" if repeat > 1 else run.name, run.driver, run.args, run.threads)
+            dataclasses.replace(run, name=f"{run.name}_r{k}" if repeat > 1 else run.name)
             for run in runs
         ]
         if seed >= 0:
@@ -557,7 +654,8 @@ def run_suite(
             result_file = partial / f"{run.name}.json"
             log_file = partial / f"{run.name}.log"
             command = run.command(build_dir, models_dir, result_file)
-            cpus = pinned_cpus(run.threads) if pin_cpus else None
+            # MPI runs are placed by mpirun (its --bind-to), not pinned here
+            cpus = pinned_cpus(run.threads) if pin_cpus and not run.ranks else None
             with log_file.open("w") as log:
                 log.write("$ " + " ".join(command) + "\n")
                 log.flush()
@@ -566,7 +664,7 @@ def run_suite(
                     command,
                     stdout=log,
                     stderr=subprocess.STDOUT,
-                    env=run_environment(run.threads, pin_malloc, run.compiles),
+                    env=run_environment(run.threads, pin_malloc, run.compiles, run.ranks > 0),
                     preexec_fn=functools.partial(os.sched_setaffinity, 0, cpus) if cpus else None,
                 ).returncode
                 after = conditions.sample()
@@ -580,6 +678,8 @@ def run_suite(
             found.update({"pass": k, "position": position, "order_seed": seed})
             document = json.loads(result_file.read_text())
             document["run_conditions"] = found
+            if run.ranks:
+                document["mpi"]["launcher"] = " ".join(run.launcher())
             result_file.write_text(json.dumps(document, indent=2) + "\n")
             if found["busy"]:
                 bar.write(

@@ -27,6 +27,7 @@ from ftbench.report.markdown import (
     selftest_lines,
     summary_table,
 )
+from ftbench.report.mpi import is_mpi, mpi_section
 from ftbench.report.plots import plot_iterations, plot_phases, plot_scaling
 from ftbench.report.profiling import profiles_section
 from ftbench.report.stats import (
@@ -69,10 +70,13 @@ def write_report(
     goes. The run's resolution (the width of its × native intervals) opens the
     report, with the verdicts of ``out_dir/selftest/selftest.md`` when ``ftbench
     selftest`` left one there. Runs whose correctness check failed are listed but
-    excluded from the ratios. Plots left from an earlier report in
-    ``out_dir/plots`` are removed.
+    excluded from the ratios. Results of MPI drivers (``ftbench suite --mpi``) get
+    their own section (:func:`ftbench.report.mpi.mpi_section`) instead of groups; a
+    report without them links to ``out_dir/mpi/report.md`` when that exists. Plots
+    left from an earlier report in ``out_dir/plots`` are removed.
     """
-    raw = list(results)
+    raw = [r for r in results if not is_mpi(r)]
+    mpi = [r for r in results if is_mpi(r)]
     processes = len(raw)
     results = merge_repeats(raw)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -80,6 +84,21 @@ def write_report(
     plot_dir.mkdir(exist_ok=True)
     for stale in plot_dir.glob("*.png"):
         stale.unlink()
+    if mpi and not raw:  # an MPI suite's archive: its section alone
+        lines = [
+            "# fortran-torch-bench report: many MPI ranks",
+            "",
+            f"{len(mpi)} runs of the MPI drivers. Times are wall-clock seconds; statistics "
+            f"exclude the first {' or '.join(sorted({str(r.data['warmup']) for r in mpi}))} "
+            "warm-up step(s) of each run; every step of every rank was checked against the "
+            "references.",
+            "",
+            *mpi_section(mpi, plot_dir),
+            *environment_section(mpi),
+        ]
+        report = out_dir / "report.md"
+        report.write_text("\n".join(lines))
+        return report
     groups = group(results)
     rows = {key: summary_rows(runs) for key, runs in groups.items()}  # intervals: once
     warmups = sorted({r.data["warmup"] for r in results})
@@ -113,6 +132,13 @@ def write_report(
     ]
     lines += resolution_lines(rows)
     lines += selftest_lines(out_dir / "selftest" / "selftest.md")
+    if not mpi and (out_dir / "mpi" / "report.md").exists():
+        lines += [
+            "Many MPI ranks (strong and weak scaling, start-up per rank, oversubscription): "
+            "[mpi/report.md](mpi/report.md).",
+            "",
+        ]
+    lines += mpi_section(mpi, plot_dir)
     if noisy:
         lines += [
             f"> ⚠ **Noisy machine**: {len(noisy)} of {len(results)} configurations have a "
@@ -146,7 +172,7 @@ def write_report(
             "",
         ]
     lines += profiles_section(profiles_dir, plot_dir)
-    lines += environment_section(raw)
+    lines += environment_section(raw + mpi)
     report = out_dir / "report.md"
     report.write_text("\n".join(lines))
     return report

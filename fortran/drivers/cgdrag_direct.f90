@@ -1,0 +1,159 @@
+!> cgdrag_direct -- the WaveNet-2 (MiMA cg_drag) benchmark on the T42 grid
+!> through the direct (libtorch) coupling, phase by phase, for one process
+!> (benchmarker_cgdrag_torch) or every rank of an MPI job
+!> (benchmarker_cgdrag_torch_mpi): the same code, on the team it is given.
+!>
+!> Command line: <model-dir> <model-file> <ntimes> [options]
+!>        [--explicit-reshape] [--alloc-in-loop] [--columns K] [--data FILE] [--output FILE]
+!>
+!> One step = the drag of both wind components on the process's latitude band
+!> (two forwards). Phases: see cgdrag_phases. Default (implicit reshape): the
+!> (lon, lat, lev) arrays are viewed as (ncol, 40) through rank-remapping
+!> pointers, no copy. Every step's drag is checked against the Python
+!> references (tolerance of docs/checks.md). Once-only phases: model load,
+!> model delete and "start-up to first step" (from team%start, i.e. MPI_Init
+!> under MPI, to the first step). Exit status: 0 if every check passed, 1
+!> otherwise or on error, 2 on a usage error.
+module cgdrag_direct
+  use, intrinsic :: iso_fortran_env, only: real64
+  use torch_coupling, only: torch_model, torch_tensor, torch_model_load, torch_model_forward, &
+                            torch_model_delete, torch_model_metadata, torch_tensor_from_array, &
+                            torch_tensor_delete, torch_set_num_threads, torch_get_num_threads, &
+                            torch_version, torch_cpu_capability, torch_config, torch_kCPU
+  use bench_cli, only: cli_parser, cli_parse, cli_string
+  use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
+                       bench_results_create, bench_record_torch, bench_path_join, bench_fail
+  use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
+                         timer_record_once
+  use bench_check, only: check_log
+  use bench_json, only: json_document, json_set, json_set_parsed
+  use bench_teams, only: bench_team
+  use cgdrag_case
+  use cgdrag_phases
+  implicit none
+  private
+
+  public :: cgdrag_direct_run
+
+contains
+
+  !> Run the benchmark as `program` (its name in messages) on `team`, which
+  !> the caller has started; returns after team%finish (or stops on an error).
+  subroutine cgdrag_direct_run(team, program)
+    class(bench_team), intent(inout) :: team    !< the processes of the run, started
+    character(len=*), intent(in) :: program     !< program name, for the usage text
+    save  ! static locals, as the programs' were: LeakSanitizer sees them at exit
+
+    type(cli_parser) :: cli
+    type(bench_settings) :: settings
+    type(cgdrag_options) :: options
+    type(cgdrag_data), target :: data
+    type(cgdrag_work), target :: work
+    type(phase_timer) :: timer
+    type(check_log) :: check
+    type(json_document) :: doc
+    type(torch_model) :: model
+    type(torch_tensor) :: lat_t, psfc_t, u_t, v_t, x_t, y_t
+    real(dp), pointer :: u_col(:, :), v_col(:, :), lat_col(:, :), psfc_col(:, :), x_col(:, :), &
+                         y_col(:, :)
+    character(len=:), allocatable :: model_file, metadata
+    character(len=512) :: message
+    integer :: it, stat, ncol
+    real(real64) :: t0
+
+    call cgdrag_cli(cli, program, "direct libtorch", "model-file", &
+                    "TorchScript file, e.g. cgdrag_cpu.pt", phased=.true.)
+    call bench_add_standard_options(cli)
+    call cli_parse(cli)
+    call bench_read_standard_options(cli, settings, writer=team%writes())
+    call cgdrag_read_options(cli, options)
+    call cgdrag_split(options, team)
+    model_file = bench_path_join(cli_string(cli, "model-dir"), cli_string(cli, "model-file"))
+
+    call bench_results_create(doc, settings, "cgdrag", "direct", model_file)
+    call json_set(doc, "/coupling_variant", variant_label())
+    call bench_record_torch(doc, torch_version(), torch_cpu_capability(), torch_config())
+    call cgdrag_read(data, options%data_path, options%columns, options%first_row)
+    data%reference_max = team%max_all(data%reference_max)
+    call cgdrag_describe(doc, data, options)
+    ncol = options%columns
+    if (settings%threads > 0) call torch_set_num_threads(settings%threads)
+    call timer_create(timer, cgdrag_phase_names, settings%ntimes, settings%warmup)
+    call cgdrag_check_create(check, settings%ntimes, settings%warmup)
+
+    t0 = timer_now()
+    call torch_model_load(model, model_file, torch_kCPU, stat=stat, errmsg=message)
+    if (stat /= 0) call bench_fail(message, "(create the models with `ftbench export`, or run " // &
+                                   "scripts/run_benchmarks.sh)")
+    call timer_record_once(timer, "model load", timer_now() - t0)
+    metadata = torch_model_metadata(model)
+    call team%placement(torch_get_num_threads())
+
+    if (.not. options%alloc_in_loop) call cgdrag_allocate(work, options, nlon, options%columns / nlon)
+    call timer_record_once(timer, "start-up to first step", timer_now() - team%started)
+    do it = 1, settings%warmup + settings%ntimes
+      call team%barrier()  ! steps start together, as a coupled model's do (not timed)
+      call cgdrag_step_start(timer, it, work, options, data)
+
+      call timer_start(timer, p_create)
+      if (options%explicit_reshape) then
+        u_col => work%u_col
+        v_col => work%v_col
+        lat_col => work%lat_col
+        psfc_col => work%psfc_col
+        x_col => work%x_col
+        y_col => work%y_col
+      else
+        u_col(1:ncol, 1:nlev) => data%uuu
+        v_col(1:ncol, 1:nlev) => data%vvv
+        lat_col(1:ncol, 1:1) => data%lat
+        psfc_col(1:ncol, 1:1) => data%psfc
+        x_col(1:ncol, 1:nlev) => work%gwfcng_x
+        y_col(1:ncol, 1:nlev) => work%gwfcng_y
+      end if
+      call torch_tensor_from_array(u_t, u_col)
+      call torch_tensor_from_array(v_t, v_col)
+      call torch_tensor_from_array(lat_t, lat_col)
+      call torch_tensor_from_array(psfc_t, psfc_col)
+      call torch_tensor_from_array(x_t, x_col)
+      call torch_tensor_from_array(y_t, y_col)
+      call timer_stop(timer, p_create, it)
+
+      call timer_start(timer, p_forward)
+      call torch_model_forward(model, [u_t, lat_t, psfc_t], [x_t])
+      call torch_model_forward(model, [v_t, lat_t, psfc_t], [y_t])
+      call timer_stop(timer, p_forward, it)
+
+      call timer_start(timer, p_delete)
+      call torch_tensor_delete(u_t)
+      call torch_tensor_delete(v_t)
+      call torch_tensor_delete(lat_t)
+      call torch_tensor_delete(psfc_t)
+      call torch_tensor_delete(x_t)
+      call torch_tensor_delete(y_t)
+      call timer_stop(timer, p_delete, it)
+
+      call cgdrag_step_finish(timer, it, work, options, data, check, settings%quiet, &
+                              settings%inject_seconds)
+    end do
+
+    t0 = timer_now()
+    call torch_model_delete(model)
+    call timer_record_once(timer, "model delete", timer_now() - t0)
+
+    call cgdrag_output(team, options, work)
+    if (len(metadata) > 0) call json_set_parsed(doc, "/model_metadata", metadata)
+    call json_set(doc, "/threads", torch_get_num_threads())
+    call team%finish(settings, doc, timer, check)
+
+  contains
+
+    function variant_label() result(label)
+      character(len=:), allocatable :: label
+      label = merge("explicit reshape", "implicit reshape", options%explicit_reshape)
+      if (options%alloc_in_loop) label = label // ", alloc in loop"
+    end function variant_label
+
+  end subroutine cgdrag_direct_run
+
+end module cgdrag_direct

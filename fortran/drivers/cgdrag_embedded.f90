@@ -1,0 +1,172 @@
+!> cgdrag_embedded -- the WaveNet-2 (MiMA cg_drag) benchmark on the T42 grid
+!> through the embedded-Python coupling (the forpy path), phase by phase, for
+!> one process (benchmarker_cgdrag_forpy) or every rank of an MPI job
+!> (benchmarker_cgdrag_forpy_mpi): the same code, on the team it is given.
+!>
+!> Command line: <model-dir> <python-module> <ntimes> [options]
+!>        [--torchscript FILE|none | --aoti FILE | --compile] [--checkpoint FILE]
+!>        [--explicit-reshape] [--alloc-in-loop] [--columns K] [--data FILE] [--output FILE]
+!>
+!> The module (e.g. cgdrag_emulator) gives the model from initialize(checkpoint)
+!> (built in Python), initialize_ts(file) (--torchscript; the default in a
+!> -DUSETS=ON build), initialize_aoti(file) (--aoti, an AOTInductor package) or
+!> initialize_compiled(checkpoint) (--compile: torch.compile, compiled in the
+!> first warm-up step, whose time the results keep as warmup_seconds). Each
+!> step passes NumPy views of the arrays (no copy) to
+!> compute_reshape_drag(model, wind, lat, p_surf, Y_out, num_col), once per wind
+!> component. Same phases (cgdrag_phases), check, options and results as
+!> cgdrag_direct; once-only phases: interpreter start, imports, model load,
+!> model delete and "start-up to first step" (from team%start, i.e. MPI_Init
+!> under MPI, to the first step).
+module cgdrag_embedded
+  use, intrinsic :: iso_fortran_env, only: real64
+  use py_embedding, only: py_object, py_call, py_object_from, py_array_from, py_object_destroy, &
+                          py_object_to
+  use embedded_driver, only: embedded_start, embedded_load_model, embedded_finish, &
+                             embedded_add_model_options, embedded_model_source, &
+                             embedded_model_source_t, embedded_add_checkpoint_option, &
+                             embedded_checkpoint
+  use bench_cli, only: cli_parser, cli_parse, cli_string
+  use bench_run, only: bench_settings, bench_add_standard_options, bench_read_standard_options, &
+                       bench_results_create
+  use bench_timer, only: phase_timer, timer_create, timer_start, timer_stop, timer_now, &
+                         timer_record_once
+  use bench_check, only: check_log
+  use bench_json, only: json_document, json_set
+  use bench_teams, only: bench_team
+  use cgdrag_case
+  use cgdrag_phases
+  implicit none
+  private
+
+  public :: cgdrag_embedded_run
+
+contains
+
+  !> Run the benchmark as `program` (its name in messages) on `team`, which
+  !> the caller has started; returns after team%finish (or stops on an error).
+  subroutine cgdrag_embedded_run(team, program)
+    class(bench_team), intent(inout) :: team    !< the processes of the run, started
+    character(len=*), intent(in) :: program     !< program name, for the usage text
+    save  ! static locals, as the programs' were: LeakSanitizer sees them at exit
+
+    type(cli_parser) :: cli
+    type(bench_settings) :: settings
+    type(cgdrag_options) :: options
+    type(cgdrag_data), target :: data
+    type(cgdrag_work), target :: work
+    type(phase_timer) :: timer
+    type(check_log) :: check
+    type(json_document) :: doc
+    type(py_object) :: emulator, torch, model, ncol_a, lat_a, psfc_a, u_a, v_a, x_a, y_a
+    character(len=:), allocatable :: model_dir, module_name, checkpoint
+    type(embedded_model_source_t) :: source
+    integer :: it
+    real(real64) :: t0
+
+    call cgdrag_cli(cli, program, "embedded-Python", "python-module", &
+                    "module in <model-dir>, e.g. cgdrag_emulator", phased=.true.)
+    call embedded_add_model_options(cli)
+    call embedded_add_checkpoint_option(cli)
+    call bench_add_standard_options(cli)
+    call cli_parse(cli)
+    call bench_read_standard_options(cli, settings, writer=team%writes())
+    call cgdrag_read_options(cli, options)
+    call cgdrag_split(options, team)
+    model_dir = cli_string(cli, "model-dir")
+    module_name = cli_string(cli, "python-module")
+    checkpoint = embedded_checkpoint(cli, model_dir)
+    source = embedded_model_source(cli, model_dir, "cgdrag_cpu.pt")
+
+    call bench_results_create(doc, settings, "cgdrag", "embedded-python", module_name)
+    call json_set(doc, "/coupling_variant", variant_label())
+    if (len(source%file) > 0) call json_set(doc, "/model_file", source%file)
+    call cgdrag_read(data, options%data_path, options%columns, options%first_row)
+    data%reference_max = team%max_all(data%reference_max)
+    call cgdrag_describe(doc, data, options)
+
+    call timer_create(timer, cgdrag_phase_names, settings%ntimes, settings%warmup)
+    call embedded_start(doc, settings, model_dir, module_name, emulator, torch, timer)
+    call cgdrag_check_create(check, settings%ntimes, settings%warmup)
+
+    t0 = timer_now()
+    if (len(source%file) > 0) then
+      call embedded_load_model(doc, emulator, source%initializer, source%file, model)
+    else
+      call embedded_load_model(doc, emulator, source%initializer, checkpoint, model)
+    end if
+    call timer_record_once(timer, "model load", timer_now() - t0)
+    call team%placement(torch_threads())
+
+    if (.not. options%alloc_in_loop) call cgdrag_allocate(work, options, nlon, options%columns / nlon)
+    call timer_record_once(timer, "start-up to first step", timer_now() - team%started)
+    do it = 1, settings%warmup + settings%ntimes
+      call team%barrier()  ! steps start together, as a coupled model's do (not timed)
+      call cgdrag_step_start(timer, it, work, options, data)
+
+      call timer_start(timer, p_create)
+      if (options%explicit_reshape) then
+        call py_array_from(u_a, work%u_col)
+        call py_array_from(v_a, work%v_col)
+        call py_array_from(lat_a, work%lat_col)
+        call py_array_from(psfc_a, work%psfc_col)
+        call py_array_from(x_a, work%x_col)
+        call py_array_from(y_a, work%y_col)
+      else
+        call py_array_from(u_a, data%uuu)
+        call py_array_from(v_a, data%vvv)
+        call py_array_from(lat_a, data%lat)
+        call py_array_from(psfc_a, data%psfc)
+        call py_array_from(x_a, work%gwfcng_x)
+        call py_array_from(y_a, work%gwfcng_y)
+      end if
+      call py_object_from(ncol_a, options%columns)
+      call timer_stop(timer, p_create, it)
+
+      call timer_start(timer, p_forward)
+      call py_call(emulator, "compute_reshape_drag", [model, u_a, lat_a, psfc_a, x_a, ncol_a])
+      call py_call(emulator, "compute_reshape_drag", [model, v_a, lat_a, psfc_a, y_a, ncol_a])
+      call timer_stop(timer, p_forward, it)
+
+      call timer_start(timer, p_delete)
+      call py_object_destroy(u_a)
+      call py_object_destroy(v_a)
+      call py_object_destroy(lat_a)
+      call py_object_destroy(psfc_a)
+      call py_object_destroy(x_a)
+      call py_object_destroy(y_a)
+      call py_object_destroy(ncol_a)
+      call timer_stop(timer, p_delete, it)
+
+      call cgdrag_step_finish(timer, it, work, options, data, check, settings%quiet, &
+                              settings%inject_seconds)
+    end do
+
+    t0 = timer_now()
+    call py_object_destroy(model)
+    call timer_record_once(timer, "model delete", timer_now() - t0)
+
+    call cgdrag_output(team, options, work)
+    call embedded_finish(doc, emulator, torch)
+    call team%finish(settings, doc, timer, check)
+
+  contains
+
+    function variant_label() result(label)
+      character(len=:), allocatable :: label
+      label = source%label // ", " // merge("explicit reshape", "implicit reshape", options%explicit_reshape)
+      if (options%alloc_in_loop) label = label // ", alloc in loop"
+    end function variant_label
+
+
+    !> torch.get_num_threads() of the interpreter.
+    integer function torch_threads()
+      type(py_object) :: value
+      call py_call(torch, "get_num_threads", result=value)
+      call py_object_to(value, torch_threads)
+      call py_object_destroy(value)
+    end function torch_threads
+
+  end subroutine cgdrag_embedded_run
+
+end module cgdrag_embedded
