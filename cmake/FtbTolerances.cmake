@@ -21,6 +21,8 @@ function(ftb_checks_fields prefix)
   endforeach()
 endfunction()
 ftb_checks_fields(FTB_CGDRAG cgdrag FIELDS rtol atol_fraction rounding_units basis)
+ftb_checks_fields(FTB_CGDRAG_TRAIN cgdrag_train
+  FIELDS rtol rounding_units learning_rate sample_stride target_scale reference_steps)
 ftb_checks_fields(FTB_LARGE_STRIDE large_stride FIELDS rtol atol_fraction rounding_units basis)
 ftb_checks_fields(FTB_LARGE_STRIDE large_stride input FIELDS row_step column_step iteration_step modulus)
 ftb_checks_fields(FTB_MODEL model input FIELDS element_step input_step modulus)

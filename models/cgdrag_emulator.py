@@ -13,7 +13,10 @@ import this module by name and call, with the published signatures:
   wrapped in ``torch.compile`` (compiled on its first call: the warm-up);
 * ``compute_reshape_drag(model, wind, lat, p_surf, Y_out, num_col)`` every
   step and wind component;
-* ``metadata(model)`` -> JSON text describing the model, for results files.
+* ``metadata(model)`` -> JSON text describing the model, for results files;
+* ``initialize_training(model)`` -> the optimiser of the online-training
+  benchmark, and ``train_step(model, optimizer, wind, lat, p_surf, target,
+  gradient, out)`` every step (:mod:`ftbench.training`).
 
 All arrays are float64 NumPy arrays that wrap the caller's Fortran arrays
 without copying (Fortran order): ``wind`` and ``Y_out`` are (lon, lat, 40) or
@@ -30,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ftbench import training
 from ftbench.emulators import compiled, load_aoti, load_torchscript, metadata_json, remember
 from ftbench.export import file_sha256
 from ftbench.models import wavenet
@@ -122,3 +126,44 @@ def compute_reshape_drag(
     with torch.inference_mode():
         drag = model(_columns(wind, num_col), _columns(lat, num_col), _columns(p_surf, num_col))
         _columns(Y_out, num_col).copy_(drag)
+
+
+def initialize_training(model: torch.nn.Module) -> torch.optim.Optimizer:
+    """The optimiser of the online-training benchmark over ``model``'s parameters
+    (:func:`ftbench.training.make_optimizer`: Adam); the model stays in eval mode.
+
+    Raises:
+        TypeError: a model that cannot be trained (an AOTInductor package).
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(
+            f"cannot train a {type(model).__name__}: an AOTInductor package runs forward only; "
+            "train the model built in Python or its TorchScript file"
+        )
+    return training.make_optimizer(model)
+
+
+def train_step(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    wind: np.ndarray,
+    lat: np.ndarray,
+    p_surf: np.ndarray,
+    target: np.ndarray,
+    gradient: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """One training step on the NumPy views of the caller's sample arrays
+    (:func:`ftbench.training.train_step`: forward, MSE loss, backward, Adam step).
+
+    Args:
+        wind: float64 (nsample, 40), m/s; lat, p_surf: float64 (nsample, 1).
+        target: float64 (nsample, 40), m/s^2.
+        gradient: float64 (nsample, 40), overwritten with d loss / d wind.
+        out: float64 (6,), overwritten with the loss and the seconds of the training
+            forward, loss, backward, optimiser step and gradient read.
+    """
+    tensors = [torch.from_numpy(a) for a in (wind, lat, p_surf, target)]
+    loss, seconds = training.train_step(model, optimizer, *tensors, torch.from_numpy(gradient))
+    out[0] = loss
+    out[1:] = [seconds[name] for name in training.TRAINING_PHASES]

@@ -5,6 +5,7 @@
 //
 // usage: benchmarker_native_cpp <model-dir> <model-file> <ntimes> large_stride --n N [options]
 //        benchmarker_native_cpp <model-dir> <model-file> <ntimes> cgdrag [--columns K] [--data FILE]
+//        benchmarker_native_cpp <model-dir> <model-file> <ntimes> cgdrag_train [--data FILE]
 //        benchmarker_native_cpp <model-dir> <model-file> <ntimes> model --inputs SIG
 //                               --references FILES --rtol X [--name NAME]
 //
@@ -20,6 +21,14 @@
 // the output buffer), "tensor deletion", and "loop" (the three). Every iteration
 // is checked as the Fortran drivers check it: the same rule (bench_check_c.h) and
 // tolerances (bench_tolerances.h, from python/src/ftbench/checks.json).
+// `cgdrag_train` trains WaveNet-2 online as the Fortran training drivers do
+// (python/src/ftbench/training.py, the numbers of checks.json in
+// bench_tolerances.h): each step inference on the whole grid, then one Adam step
+// on the sample of columns, with the phases "inference", "sample", "training
+// forward", "loss", "backward", "optimiser step", "gradient read" (d loss / d
+// wind accumulated by backward straight into the sample's gradient buffer, then
+// the step's tensors released) and "loop"; every step's loss (and the loss of
+// the inference's drag on the sample) checked against train_loss_ref.
 // Results: the schema of docs/results-schema.md, coupling_path
 // "native-cpp-torchscript" or "native-cpp-aoti". Exit status 0 if every check passed, 1 otherwise or
 // on error (one line on stderr, no results file), 2 on a usage error.
@@ -32,6 +41,7 @@
 #include <CLI/CLI.hpp>
 #include <netcdf.h>
 #include <torch/csrc/inductor/aoti_package/model_package_loader.h>
+#include <torch/optim.h>
 #include <torch/script.h>
 #include <torch/version.h>
 
@@ -237,9 +247,10 @@ int main(int argc, char **argv) {
   app.add_option("model-file", model_file, "TorchScript file, or AOTInductor package (.pt2)")
       ->required();
   app.add_option("ntimes", ntimes, "measured iterations")->required()->check(CLI::PositiveNumber);
-  app.add_option("benchmark", benchmark, "large_stride, cgdrag or model (any model: docs/run-model.md)")
+  app.add_option("benchmark", benchmark,
+                 "large_stride, cgdrag, cgdrag_train or model (any model: docs/run-model.md)")
       ->required()
-      ->check(CLI::IsMember({"large_stride", "cgdrag", "model"}));
+      ->check(CLI::IsMember({"large_stride", "cgdrag", "cgdrag_train", "model"}));
   app.add_option("--n", n, "large_stride: array size N")->check(CLI::Range(2, 1 << 16));
   app.add_option("--columns", columns, "cgdrag: first K columns (multiple of 128)")
       ->check(CLI::Range(128, 8192));
@@ -285,6 +296,11 @@ int main(int argc, char **argv) {
     std::cerr << "benchmarker_native_cpp: --columns must be a multiple of 128\n";
     return 2;
   }
+  const bool train = benchmark == "cgdrag_train";
+  if (train && columns != 8192) {
+    std::cerr << "benchmarker_native_cpp: --columns: online training runs on the whole grid (8192)\n";
+    return 2;
+  }
 
   void *doc = bench_json_create();
   try {
@@ -293,10 +309,10 @@ int main(int argc, char **argv) {
     if (threads > 0) at::set_num_threads(threads);
 
     // Inputs, outputs and references, laid out as in the Fortran drivers.
-    const bool cgdrag = benchmark == "cgdrag";
+    const bool cgdrag = benchmark == "cgdrag" || train;
     const int64_t ncol = columns, nlev = 40;
     std::vector<float> x32, y32;
-    std::vector<double> u, v, lat, psfc, gwfu, gwfv, x64, y64;
+    std::vector<double> u, v, lat, psfc, gwfu, gwfv, x64, y64, loss_references;
     std::vector<int64_t> sizes;
     std::vector<std::pair<std::string, std::string>> reference_conditions;
     int reference_conditions_threads = 0;
@@ -337,6 +353,13 @@ int main(int argc, char **argv) {
                               {"blas", text_attribute("reference_blas")},
                               {"torch_version", text_attribute("reference_torch_version")}};
       reference_conditions_threads = reference_threads;
+      if (train) {
+        loss_references = read_variable(ncid, data_path, "train_loss_ref");
+        if (static_cast<int>(loss_references.size()) < warmup + ntimes)
+          throw std::runtime_error("cgdrag_train: '" + data_path + "' has reference losses for " +
+                                   std::to_string(loss_references.size()) + " steps, the run asks for " +
+                                   std::to_string(warmup + ntimes) + " (warm-up included)");
+      }
       nc_close(ncid);
       lat.resize(ncol);
       for (int64_t c = 0; c < ncol; ++c) lat[c] = lat1[c / 128];
@@ -387,6 +410,26 @@ int main(int argc, char **argv) {
     };
     const auto forward = [&](const std::vector<torch::Tensor> &args) { return forward_all(args).at(0); };
     const double load_seconds = seconds_since(load_start);
+
+    // cgdrag_train: the sample (column-major buffers, as the Fortran drivers'), its
+    // target and gradient, and the optimiser (timed once: "optimiser creation").
+    const int64_t stride = FTB_CGDRAG_TRAIN_SAMPLE_STRIDE;
+    const int64_t nsample = train ? (ncol - 1) / stride + 1 : 0;
+    std::vector<double> s_wind(nsample * nlev), s_lat(nsample), s_psfc(nsample),
+        s_target(nsample * nlev), s_gradient(nsample * nlev), losses;
+    std::unique_ptr<torch::optim::Adam> optimizer;
+    double optimiser_seconds = 0.0;
+    if (train) {
+      if (package)
+        throw std::runtime_error("cgdrag_train: '" + path + "' is an AOTInductor package, which runs "
+                                 "forward only; train the TorchScript file");
+      const auto start = Clock::now();
+      std::vector<torch::Tensor> parameters;
+      for (const auto &parameter : module.parameters()) parameters.push_back(parameter);
+      optimizer = std::make_unique<torch::optim::Adam>(
+          parameters, torch::optim::AdamOptions(FTB_CGDRAG_TRAIN_LEARNING_RATE));
+      optimiser_seconds = seconds_since(start);
+    }
 
     // model: size the outputs from one forward, then read their references.
     double sizing_seconds = 0.0;
@@ -441,11 +484,21 @@ int main(int argc, char **argv) {
     }
 
     Run run;
+    if (train) {
+      run.phases = {"inference", "sample",         "training forward", "loss",
+                    "backward",  "optimiser step", "gradient read",    "loop"};
+      run.seconds.assign(run.phases.size(), {});
+    }
     const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
     const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
-    const double rtol = generic ? model_rtol : cgdrag ? FTB_CGDRAG_RTOL : FTB_LARGE_STRIDE_RTOL;
-    const double atol_fraction =
-        generic ? model_rtol : cgdrag ? FTB_CGDRAG_ATOL_FRACTION : FTB_LARGE_STRIDE_ATOL_FRACTION;
+    const double rtol = generic  ? model_rtol
+                        : train  ? FTB_CGDRAG_TRAIN_RTOL
+                        : cgdrag ? FTB_CGDRAG_RTOL
+                                 : FTB_LARGE_STRIDE_RTOL;
+    const double atol_fraction = generic  ? model_rtol
+                                 : train  ? 0.0
+                                 : cgdrag ? FTB_CGDRAG_ATOL_FRACTION
+                                          : FTB_LARGE_STRIDE_ATOL_FRACTION;
     std::vector<std::pair<std::string, double>> atol;  // largest atol used per output component
     const auto record_atol = [&atol](const std::string &name, double value) {
       for (auto &entry : atol)
@@ -454,6 +507,48 @@ int main(int argc, char **argv) {
           return;
         }
       atol.emplace_back(name, value);
+    };
+    // cgdrag_train: one training step on the sample; the seconds of "sample" ..
+    // "gradient read"; the loss (before the update) appended to `losses`.
+    const auto train_step = [&](int) {
+      std::vector<double> t;
+      auto start = Clock::now();
+      for (int64_t k = 0; k < nsample; ++k) {  // column k * stride of the Fortran-ordered grid
+        const int64_t c = k * stride;
+        for (int64_t l = 0; l < nlev; ++l) {
+          s_wind[k + l * nsample] = u[c + l * ncol];
+          s_target[k + l * nsample] = FTB_CGDRAG_TRAIN_TARGET_SCALE * gwfu[c + l * ncol];
+        }
+        s_lat[k] = lat[c];
+        s_psfc[k] = psfc[c];
+      }
+      torch::Tensor wind = torch::from_blob(s_wind.data(), {nsample, nlev}, {1, nsample}, f64);
+      const torch::Tensor la = torch::from_blob(s_lat.data(), {nsample, 1}, {1, nsample}, f64);
+      const torch::Tensor ps = torch::from_blob(s_psfc.data(), {nsample, 1}, {1, nsample}, f64);
+      const torch::Tensor target = torch::from_blob(s_target.data(), {nsample, nlev}, {1, nsample}, f64);
+      wind.set_requires_grad(true);
+      wind.mutable_grad() = torch::from_blob(s_gradient.data(), {nsample, nlev}, {1, nsample}, f64).zero_();
+      t.push_back(seconds_since(start));
+      start = Clock::now();
+      torch::Tensor prediction = module.forward({wind, la, ps}).toTensor();
+      t.push_back(seconds_since(start));
+      start = Clock::now();
+      torch::Tensor loss = torch::mse_loss(prediction, target);
+      losses.push_back(loss.item<double>());
+      t.push_back(seconds_since(start));
+      start = Clock::now();
+      loss.backward();
+      t.push_back(seconds_since(start));
+      start = Clock::now();
+      optimizer->step();
+      optimizer->zero_grad();
+      t.push_back(seconds_since(start));
+      start = Clock::now();  // backward wrote d loss / d wind into s_gradient
+      loss = torch::Tensor();
+      prediction = torch::Tensor();
+      wind = torch::Tensor();
+      t.push_back(seconds_since(start));
+      return t;
     };
     for (int it = 0; it < warmup + ntimes; ++it) {
       if (!cgdrag && !generic) {
@@ -519,9 +614,26 @@ int main(int argc, char **argv) {
         tensors.clear();
         t_delete = seconds_since(start);
       }
+      std::vector<double> train_seconds;  // sample .. gradient read
+      if (train) train_seconds = train_step(it);
       const double t_loop = seconds_since(loop_start);
       Comparison result;
-      if (generic) {
+      if (train) {
+        // the training loss, and the same loss from the inference's drag on the sample
+        double inference_loss = 0.0;
+        for (int64_t k = 0; k < nsample; ++k)
+          for (int64_t l = 0; l < nlev; ++l) {
+            const double d = x64[k * stride + l * ncol] - s_target[k + l * nsample];
+            inference_loss += d * d;
+          }
+        inference_loss /= static_cast<double>(nsample * nlev);
+        const std::vector<double> expected{loss_references[it]};
+        const Comparison cl = compare(std::vector<double>{losses.back()}, expected, rtol, 0.0);
+        const Comparison ci = compare(std::vector<double>{inference_loss}, expected, rtol, 0.0);
+        record_atol("loss", 0.0);
+        record_atol("inference loss", 0.0);
+        result = {std::max(cl.ratio, ci.ratio), std::max(cl.abs_error, ci.abs_error), 0.0};
+      } else if (generic) {
         for (size_t k = 0; k < outputs.size(); ++k) {
           const Comparison c = compare_tensor(outputs[k], references[k], rtol, atol_fraction);
           record_atol("output " + std::to_string(k + 1), c.atol);
@@ -546,8 +658,13 @@ int main(int argc, char **argv) {
       std::printf("%s :: [check %s %d (%9.3E s)] maximum error / tolerance = %10.4E\n",
                   ok ? "PASSED" : "FAILED", it < warmup ? "warm-up" : "iteration",
                   it < warmup ? it + 1 : it - warmup + 1, t_loop, result.ratio);
-      const double values[4] = {t_create, t_forward, t_delete, t_loop};
-      for (int p = 0; p < 4; ++p) run.seconds[p].push_back(values[p]);
+      std::vector<double> values{t_create, t_forward, t_delete, t_loop};
+      if (train) {
+        values = {t_create + t_forward + t_delete};
+        values.insert(values.end(), train_seconds.begin(), train_seconds.end());
+        values.push_back(t_loop);
+      }
+      for (size_t p = 0; p < values.size(); ++p) run.seconds[p].push_back(values[p]);
     }
 
     // Results, in the schema of docs/results-schema.md.
@@ -558,7 +675,7 @@ int main(int argc, char **argv) {
     check(bench_json_set_string(doc, "/coupling_path",
                                 package ? "native-cpp-aoti" : "native-cpp-torchscript"),
           "json");
-    check(bench_json_set_string(doc, "/coupling_variant", "inference_mode"), "json");
+    check(bench_json_set_string(doc, "/coupling_variant", train ? "training" : "inference_mode"), "json");
     check(bench_json_set_string(doc, "/model", path.c_str()), "json");
     if (!extra["metadata.json"].empty()) {
       check(bench_json_set_parsed(doc, "/model_metadata", extra["metadata.json"].c_str()), "metadata");
@@ -588,6 +705,16 @@ int main(int argc, char **argv) {
     } else if (cgdrag) {
       check(bench_json_set_int(doc, "/sizes/columns", ncol), "json");
       check(bench_json_set_int(doc, "/sizes/levels", nlev), "json");
+      if (train) {
+        check(bench_json_set_int(doc, "/sizes/training_columns", nsample), "json");
+        check(bench_json_set_string(doc, "/training/optimizer", "adam"), "json");
+        check(bench_json_set_real(doc, "/training/learning_rate", FTB_CGDRAG_TRAIN_LEARNING_RATE), "json");
+        check(bench_json_set_int(doc, "/training/sample_stride", FTB_CGDRAG_TRAIN_SAMPLE_STRIDE), "json");
+        check(bench_json_set_real(doc, "/training/target_scale", FTB_CGDRAG_TRAIN_TARGET_SCALE), "json");
+        check(bench_json_set_real_array(doc, "/training/losses", losses.data(),
+                                        static_cast<int64_t>(losses.size())), "json");
+        check(bench_json_set_real(doc, "/once/optimiser creation", optimiser_seconds), "json");
+      }
     } else {
       check(bench_json_set_int(doc, "/sizes/N", n), "json");
     }
@@ -598,7 +725,8 @@ int main(int argc, char **argv) {
     check(bench_json_set_string(doc, "/command_line", command.c_str()), "json");
     std::string names;
     for (const auto &p : run.phases) names += p + std::string(16 - p.size(), ' ');
-    check(bench_json_set_string_array(doc, "/phase_order", names.data(), 4, 16), "json");
+    check(bench_json_set_string_array(doc, "/phase_order", names.data(),
+                                      static_cast<int64_t>(run.phases.size()), 16), "json");
     std::printf("Timing summary (wall clock): %d measured iterations; %d warm-up iteration(s) excluded.\n",
                 ntimes, warmup);
     for (size_t p = 0; p < run.phases.size(); ++p) {
@@ -623,6 +751,9 @@ int main(int argc, char **argv) {
     const std::vector<double> measured_abs(run.abs_errors.begin() + warmup, run.abs_errors.end());
     check(bench_json_set_string(doc, "/correctness/reference",
                                 generic ? "outputs of native Python on the same inputs"
+                                : train ? "loss of each training step (and the same loss from the "
+                                          "inference's drag on the sample) against the native Python "
+                                          "reference losses of `ftbench inputs`"
                                 : cgdrag ? "WaveNet-2 drag of both wind components (gwfu from uuu, gwfv "
                                            "from vvv) computed in Python (eager, float64) by `ftbench "
                                            "inputs`"

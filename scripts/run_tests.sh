@@ -50,7 +50,7 @@ if [ "${FTB_SANITIZE:-1}" = 1 ] && [ "$status" -eq 0 ]; then
     python/tests/test_direct_layer.py python/tests/test_python_layer.py \
     python/tests/test_concurrency.py python/tests/test_large_stride.py \
     python/tests/test_cgdrag.py python/tests/test_failures.py python/tests/test_aoti.py \
-    python/tests/test_run_model.py python/tests/test_fuzz.py "$@" \
+    python/tests/test_run_model.py python/tests/test_training.py python/tests/test_fuzz.py "$@" \
     | tee "$sanitized" || status=$?
 fi
 # pytest's verdicts again, as the last lines: the coverage tables come after them.

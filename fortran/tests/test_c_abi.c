@@ -84,6 +84,30 @@ int main(int argc, char **argv) {
   }
   EXPECT("torch-layout-rank-above-max", torch_c_tensor_layout(handle, 0, &rank, sizes, strides),
          torch_c_last_error, "tensor has rank 1, more than 0");
+  /* Training entry points (null handles and outputs; an int tensor cannot require grad). */
+  void *out = NULL, *ints_tensor = NULL;
+  int32_t ints[4] = {0};
+  establish(desc, ints, CFI_type_int32_t, sizeof(int32_t), 4, sizeof(int32_t));
+  if (torch_c_tensor_from_array(desc, &ints_tensor) != 0) {
+    printf("FAILED torch-wrap-int32: %s\n", torch_c_last_error());
+    return 1;
+  }
+  EXPECT("torch-grad-int-tensor", torch_c_tensor_set_requires_grad(ints_tensor, 1),
+         torch_c_last_error, "only float32 and float64 tensors can require grad");
+  torch_c_tensor_delete(ints_tensor);
+  EXPECT("torch-attach-grad-null-tensor", torch_c_tensor_attach_grad(NULL, desc), torch_c_last_error,
+         "null tensor");
+  EXPECT("torch-train-null-model", torch_c_model_train(NULL, 1), torch_c_last_error, "null model");
+  EXPECT("torch-forward-graph-null-output", torch_c_model_forward_graph(NULL, 0, NULL, NULL),
+         torch_c_last_error, "null output handle");
+  EXPECT("torch-loss-null-output", torch_c_loss_mse(handle, handle, NULL), torch_c_last_error,
+         "null output handle");
+  EXPECT("torch-optimizer-null-model", torch_c_optimizer_create(NULL, 0, 0.1, &out),
+         torch_c_last_error, "null model");
+  EXPECT("torch-optimizer-step-null", torch_c_optimizer_step(NULL), torch_c_last_error,
+         "null optimiser");
+  EXPECT("torch-zero-grad-null", torch_c_optimizer_zero_grad(NULL), torch_c_last_error,
+         "null optimiser");
   torch_c_tensor_delete(handle);
   /* The device is checked before the file is read: any existing file will do. */
   EXPECT("torch-unknown-device", torch_c_model_load(argv[0], 7, -1, &handle), torch_c_last_error,

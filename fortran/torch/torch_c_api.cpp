@@ -17,6 +17,7 @@
 #include <ATen/Version.h>
 #include <torch/csrc/inductor/aoti_package/model_package_loader.h>
 #include <torch/cuda.h>
+#include <torch/optim.h>
 #include <torch/script.h>
 #include <torch/version.h>
 
@@ -344,6 +345,48 @@ std::vector<c10::IValue> run_forward(const Model *m, int n_inputs, void *const *
   return parts;
 }
 
+// An optimiser over the parameters of a TorchScript model that require grad.
+struct Optimizer {
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::string kind;  // "SGD" or "Adam"
+};
+
+Model &as_model(void *handle) {
+  if (!handle) fail("null model (not loaded, or already deleted)");
+  return *static_cast<Model *>(handle);
+}
+
+// The TorchScript module of a model that can be trained; an AOTInductor package
+// cannot: its compiled code runs forward only and has no parameters to update.
+torch::jit::Module &trainable_module(Model &m) {
+  if (m.package)
+    fail("'" + m.path + "' is an AOTInductor package: its compiled code runs forward only (no "
+         "autograd graph, no parameters to update); train the TorchScript file (or the model in "
+         "Python) and export a package from the trained weights");
+  return *m.module;
+}
+
+// The tensor of a Fortran array (descriptor), without copying; checked against
+// `like`'s shape and dtype when given.
+torch::Tensor tensor_over(CFI_cdesc_t *array, const torch::Tensor *like, const std::string &what) {
+  if (!array || !array->base_addr) fail(what + " is not allocated or not associated");
+  const c10::ScalarType dtype = dtype_from_cfi(array->type);
+  std::vector<int64_t> sizes(array->rank), strides(array->rank);
+  for (int d = 0; d < array->rank; ++d) {
+    if (array->dim[d].sm % static_cast<CFI_index_t>(array->elem_len) != 0)
+      fail("stride of dimension " + std::to_string(d + 1) + " of " + what +
+           " is not a whole number of elements");
+    sizes[d] = array->dim[d].extent;
+    strides[d] = array->dim[d].sm / static_cast<CFI_index_t>(array->elem_len);
+  }
+  torch::Tensor t = torch::from_blob(array->base_addr, sizes, strides,
+                                     torch::TensorOptions().dtype(dtype).device(c10::kCPU));
+  if (like && (t.sizes() != like->sizes() || t.scalar_type() != like->scalar_type()))
+    fail(what + " is " + dtype_name(t.scalar_type()) + " " + shape_string(t.sizes()) +
+         " but the tensor is " + dtype_name(like->scalar_type()) + " " + shape_string(like->sizes()));
+  return t;
+}
+
 } // namespace
 
 extern "C" {
@@ -460,6 +503,134 @@ int torch_c_tensor_layout(void *tensor, int max_rank, int *rank, int64_t *sizes,
       sizes[d] = t.size(d);
       strides[d] = t.stride(d);
     }
+  });
+}
+
+int torch_c_tensor_set_requires_grad(void *tensor, int requires_grad) {
+  return guarded("cannot set requires_grad", [&] {
+    torch::Tensor &t = as_tensor(tensor, "tensor");
+    if (!t.is_leaf())
+      fail("the tensor is the result of a computation; only tensors over arrays can require grad");
+    if (requires_grad && !t.is_floating_point())
+      fail("only float32 and float64 tensors can require grad, this one is " + dtype_name(t.scalar_type()));
+    t.set_requires_grad(requires_grad != 0);
+  });
+}
+
+int torch_c_tensor_attach_grad(void *tensor, CFI_cdesc_t *grad) {
+  return guarded("cannot attach a gradient array", [&] {
+    torch::Tensor &t = as_tensor(tensor, "tensor");
+    if (!t.requires_grad()) fail("the tensor does not require grad (torch_tensor_requires_grad first)");
+    torch::Tensor g = tensor_over(grad, &t, "the gradient array");
+    g.zero_();
+    t.mutable_grad() = g;
+  });
+}
+
+int torch_c_tensor_to_array(void *tensor, CFI_cdesc_t *array) {
+  return guarded("cannot copy the tensor into the array", [&] {
+    const torch::Tensor &t = as_tensor(tensor, "tensor");
+    torch::Tensor out = tensor_over(array, &t, "the array");
+    const c10::NoGradGuard no_grad;
+    out.copy_(t.detach());
+  });
+}
+
+int torch_c_model_train(void *model, int train) {
+  return guarded("cannot set the model's training mode", [&] {
+    trainable_module(as_model(model)).train(train != 0);
+  });
+}
+
+int torch_c_model_forward_graph(void *model, int n_inputs, void *const *inputs, void **output) {
+  const Model *m = static_cast<const Model *>(model);
+  const auto context = [&] { return describe_forward(m, n_inputs, inputs) + " (with autograd)"; };
+  return guarded(context, [&] {
+    if (!output) fail("null output handle");
+    *output = nullptr;
+    trainable_module(as_model(model));
+    const c10::AutoGradMode with_autograd(true);
+    const std::vector<c10::IValue> parts = run_forward(m, n_inputs, inputs);
+    if (parts.size() != 1 || !parts[0].isTensor())
+      fail("the model must return one tensor to be trained through this layer, it returned " +
+           std::to_string(parts.size()) + " value(s)");
+    *output = new torch::Tensor(parts[0].toTensor());
+  });
+}
+
+int torch_c_loss_mse(void *prediction, void *target, void **loss) {
+  return guarded("cannot compute the MSE loss", [&] {
+    if (!loss) fail("null output handle");
+    *loss = nullptr;
+    const torch::Tensor &p = as_tensor(prediction, "prediction");
+    const torch::Tensor &t = as_tensor(target, "target");
+    if (p.sizes() != t.sizes() || p.scalar_type() != t.scalar_type())
+      fail("prediction is " + dtype_name(p.scalar_type()) + " " + shape_string(p.sizes()) +
+           " but target is " + dtype_name(t.scalar_type()) + " " + shape_string(t.sizes()) +
+           " (they must match: no broadcasting)");
+    const c10::AutoGradMode with_autograd(true);
+    *loss = new torch::Tensor(torch::mse_loss(p, t.to(p.device())));
+  });
+}
+
+int torch_c_tensor_backward(void *tensor) {
+  return guarded("backward failed", [&] {
+    const torch::Tensor &t = as_tensor(tensor, "tensor");
+    if (!t.requires_grad())
+      fail("the tensor does not require grad: it was not computed from a parameter or an input "
+           "that requires grad (use torch_model_forward_graph and torch_loss_mse)");
+    if (t.numel() != 1) fail("backward needs a scalar (a loss); this tensor has shape " + shape_string(t.sizes()));
+    t.backward();
+  });
+}
+
+int torch_c_optimizer_create(void *model, int kind, double learning_rate, void **optimizer) {
+  return guarded("cannot create the optimiser", [&] {
+    if (!optimizer) fail("null output handle");
+    *optimizer = nullptr;
+    if (!(learning_rate > 0)) fail("the learning rate must be positive, got " + std::to_string(learning_rate));
+    std::vector<torch::Tensor> parameters;
+    for (const torch::Tensor &p : trainable_module(as_model(model)).parameters())
+      if (p.requires_grad()) parameters.push_back(p);
+    if (parameters.empty())
+      fail("the model has no parameter that requires grad (all frozen): nothing to train");
+    auto made = std::make_unique<Optimizer>();
+    if (kind == TORCH_C_OPTIMIZER_SGD) {
+      made->optimizer = std::make_unique<torch::optim::SGD>(parameters, torch::optim::SGDOptions(learning_rate));
+      made->kind = "SGD";
+    } else if (kind == TORCH_C_OPTIMIZER_ADAM) {
+      made->optimizer = std::make_unique<torch::optim::Adam>(parameters, torch::optim::AdamOptions(learning_rate));
+      made->kind = "Adam";
+    } else {
+      fail("unknown optimiser kind " + std::to_string(kind) + " (0 = SGD, 1 = Adam)");
+    }
+    *optimizer = made.release();
+  });
+}
+
+int torch_c_optimizer_zero_grad(void *optimizer) {
+  return guarded("cannot zero the gradients", [&] {
+    if (!optimizer) fail("null optimiser (not created, or already deleted)");
+    static_cast<Optimizer *>(optimizer)->optimizer->zero_grad();
+  });
+}
+
+int torch_c_optimizer_step(void *optimizer) {
+  return guarded("optimiser step failed", [&] {
+    if (!optimizer) fail("null optimiser (not created, or already deleted)");
+    const c10::NoGradGuard no_grad;
+    static_cast<Optimizer *>(optimizer)->optimizer->step();
+  });
+}
+
+int torch_c_optimizer_delete(void *optimizer) {
+  return guarded("cannot delete the optimiser", [&] { delete static_cast<Optimizer *>(optimizer); });
+}
+
+int torch_c_model_save(void *model, const char *path) {
+  const std::string file = path ? path : "";
+  return guarded("cannot save the model to '" + file + "'", [&] {
+    trainable_module(as_model(model)).save(file);
   });
 }
 

@@ -83,6 +83,55 @@ int torch_c_tensor_data_ptr(void *tensor, void **data);
  * hold max_rank entries. Fails when the tensor's rank exceeds max_rank. */
 int torch_c_tensor_layout(void *tensor, int max_rank, int *rank, int64_t *sizes, int64_t *strides);
 
+/* ---- Training (autograd) on TorchScript models; AOTInductor packages run
+ * forward only and are refused. A forward with autograd keeps references to
+ * its input tensors (and so to the Fortran arrays they wrap) until backward:
+ * leave those arrays unchanged until then. */
+
+/* Optimisers of torch_c_optimizer_create. */
+enum { TORCH_C_OPTIMIZER_SGD = 0, TORCH_C_OPTIMIZER_ADAM = 1 };
+
+/* Make a tensor over an array (a leaf) require grad, or stop it. float32/float64 only. */
+int torch_c_tensor_set_requires_grad(void *tensor, int requires_grad);
+
+/* Make the array `grad` (same shape and dtype as the tensor, which must require
+ * grad) the tensor's .grad, zeroed: backward then accumulates the gradient
+ * into that Fortran array, in place (no copy; torch_c_tensor_data_ptr of the
+ * gradient is not needed: the array is it). */
+int torch_c_tensor_attach_grad(void *tensor, CFI_cdesc_t *grad);
+
+/* Copy a tensor's values (e.g. a loss or a prediction) into an array of the
+ * same shape and dtype (a scalar for a 0-dimensional tensor). */
+int torch_c_tensor_to_array(void *tensor, CFI_cdesc_t *array);
+
+/* module.train(train != 0): training mode (dropout, batch-norm statistics) on or off. */
+int torch_c_model_train(void *model, int train);
+
+/* Forward with autograd on: *output is a new tensor (owned by the caller:
+ * torch_c_tensor_delete) holding the model's single result and its graph. */
+int torch_c_model_forward_graph(void *model, int n_inputs, void *const *inputs, void **output);
+
+/* *loss = mean((prediction - target)^2), a new 0-dimensional tensor with its
+ * graph; prediction and target must have the same shape and dtype. */
+int torch_c_loss_mse(void *prediction, void *target, void **loss);
+
+/* Backward from a scalar tensor that requires grad: gradients accumulate into
+ * the .grad of every leaf it depends on (the model's parameters, inputs made to
+ * require grad). */
+int torch_c_tensor_backward(void *tensor);
+
+/* An optimiser (SGD or Adam, torch::optim defaults but the learning rate) over
+ * the model's parameters that require grad; fails when there are none. Delete
+ * it before the model. */
+int torch_c_optimizer_create(void *model, int kind, double learning_rate, void **optimizer);
+int torch_c_optimizer_zero_grad(void *optimizer);
+int torch_c_optimizer_step(void *optimizer);
+int torch_c_optimizer_delete(void *optimizer);
+
+/* Save a TorchScript model (with its current weights) to path; Python loads it
+ * with torch.jit.load. */
+int torch_c_model_save(void *model, const char *path);
+
 /* Number of intra-op threads libtorch uses (at::set_num_threads). n >= 1. */
 int torch_c_set_num_threads(int n);
 int torch_c_get_num_threads(void);

@@ -1,7 +1,7 @@
 !> torch_c_bindings -- Fortran interfaces to the C ABI in torch_c_api.h.
 !> Internal to the direct coupling layer: call sites use torch_coupling.
 module torch_c_bindings
-  use, intrinsic :: iso_c_binding, only: c_int, c_int64_t, c_ptr, c_char
+  use, intrinsic :: iso_c_binding, only: c_int, c_int64_t, c_ptr, c_char, c_double
   use coupling_status, only: status_fail
   use coupling_strings, only: string_from_c
   implicit none
@@ -13,6 +13,10 @@ module torch_c_bindings
   public :: torch_c_tensor_layout
   public :: torch_c_set_num_threads, torch_c_get_num_threads, torch_c_version
   public :: torch_c_cpu_capability, torch_c_config
+  public :: torch_c_tensor_set_requires_grad, torch_c_tensor_attach_grad, torch_c_tensor_to_array
+  public :: torch_c_model_train, torch_c_model_forward_graph, torch_c_loss_mse, torch_c_tensor_backward
+  public :: torch_c_optimizer_create, torch_c_optimizer_zero_grad, torch_c_optimizer_step
+  public :: torch_c_optimizer_delete, torch_c_model_save
   public :: torch_fail_from_c
 
   interface
@@ -86,6 +90,94 @@ module torch_c_bindings
       integer(c_int64_t), intent(out) :: sizes(*), strides(*)
       integer(c_int) :: rc
     end function torch_c_tensor_layout
+
+    function torch_c_tensor_set_requires_grad(tensor, requires_grad) result(rc) &
+        bind(C, name="torch_c_tensor_set_requires_grad")
+      import :: c_int, c_ptr
+      type(c_ptr), value, intent(in) :: tensor
+      integer(c_int), value, intent(in) :: requires_grad
+      integer(c_int) :: rc
+    end function torch_c_tensor_set_requires_grad
+
+    function torch_c_tensor_attach_grad(tensor, grad) result(rc) &
+        bind(C, name="torch_c_tensor_attach_grad")
+      import :: c_int, c_ptr
+      type(c_ptr), value, intent(in) :: tensor
+      type(*), dimension(..), intent(in) :: grad
+      integer(c_int) :: rc
+    end function torch_c_tensor_attach_grad
+
+    function torch_c_tensor_to_array(tensor, array) result(rc) bind(C, name="torch_c_tensor_to_array")
+      import :: c_int, c_ptr
+      type(c_ptr), value, intent(in) :: tensor
+      type(*), dimension(..), intent(in) :: array
+      integer(c_int) :: rc
+    end function torch_c_tensor_to_array
+
+    function torch_c_model_train(model, train) result(rc) bind(C, name="torch_c_model_train")
+      import :: c_int, c_ptr
+      type(c_ptr), value, intent(in) :: model
+      integer(c_int), value, intent(in) :: train
+      integer(c_int) :: rc
+    end function torch_c_model_train
+
+    function torch_c_model_forward_graph(model, n_inputs, inputs, output) result(rc) &
+        bind(C, name="torch_c_model_forward_graph")
+      import :: c_int, c_ptr
+      type(c_ptr), value, intent(in) :: model
+      integer(c_int), value, intent(in) :: n_inputs
+      type(c_ptr), intent(in) :: inputs(*)
+      type(c_ptr), intent(out) :: output
+      integer(c_int) :: rc
+    end function torch_c_model_forward_graph
+
+    function torch_c_loss_mse(prediction, target, loss) result(rc) bind(C, name="torch_c_loss_mse")
+      import :: c_int, c_ptr
+      type(c_ptr), value, intent(in) :: prediction, target
+      type(c_ptr), intent(out) :: loss
+      integer(c_int) :: rc
+    end function torch_c_loss_mse
+
+    function torch_c_tensor_backward(tensor) result(rc) bind(C, name="torch_c_tensor_backward")
+      import :: c_int, c_ptr
+      type(c_ptr), value, intent(in) :: tensor
+      integer(c_int) :: rc
+    end function torch_c_tensor_backward
+
+    function torch_c_optimizer_create(model, kind, learning_rate, optimizer) result(rc) &
+        bind(C, name="torch_c_optimizer_create")
+      import :: c_int, c_ptr, c_double
+      type(c_ptr), value, intent(in) :: model
+      integer(c_int), value, intent(in) :: kind
+      real(c_double), value, intent(in) :: learning_rate
+      type(c_ptr), intent(out) :: optimizer
+      integer(c_int) :: rc
+    end function torch_c_optimizer_create
+
+    function torch_c_optimizer_zero_grad(optimizer) result(rc) bind(C, name="torch_c_optimizer_zero_grad")
+      import :: c_int, c_ptr
+      type(c_ptr), value, intent(in) :: optimizer
+      integer(c_int) :: rc
+    end function torch_c_optimizer_zero_grad
+
+    function torch_c_optimizer_step(optimizer) result(rc) bind(C, name="torch_c_optimizer_step")
+      import :: c_int, c_ptr
+      type(c_ptr), value, intent(in) :: optimizer
+      integer(c_int) :: rc
+    end function torch_c_optimizer_step
+
+    function torch_c_optimizer_delete(optimizer) result(rc) bind(C, name="torch_c_optimizer_delete")
+      import :: c_int, c_ptr
+      type(c_ptr), value, intent(in) :: optimizer
+      integer(c_int) :: rc
+    end function torch_c_optimizer_delete
+
+    function torch_c_model_save(model, path) result(rc) bind(C, name="torch_c_model_save")
+      import :: c_int, c_ptr, c_char
+      type(c_ptr), value, intent(in) :: model
+      character(kind=c_char), intent(in) :: path(*)
+      integer(c_int) :: rc
+    end function torch_c_model_save
 
     function torch_c_set_num_threads(n) result(rc) bind(C, name="torch_c_set_num_threads")
       import :: c_int

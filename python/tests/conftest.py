@@ -141,6 +141,26 @@ class NaNOutput(nn.Module):
         return x * float("nan")
 
 
+class TrainMLP(nn.Module):
+    """float64 3 -> 4 -> 2 with tanh and seeded weights: training through the layers
+    (test_training.py); ``frozen`` freezes every parameter."""
+
+    def __init__(self, frozen: bool = False) -> None:
+        super().__init__()
+        self.hidden = nn.Linear(3, 4, dtype=torch.float64)
+        self.out = nn.Linear(4, 2, dtype=torch.float64)
+        generator = torch.Generator().manual_seed(7)
+        with torch.no_grad():
+            for parameter in self.parameters():
+                parameter.copy_(
+                    torch.randn(parameter.shape, generator=generator, dtype=torch.float64)
+                )
+                parameter.requires_grad_(not frozen)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(torch.tanh(self.hidden(x)))
+
+
 class Raises(nn.Module):
     """Always raises, as a model with a failed internal check would."""
 
@@ -159,6 +179,8 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "two_in_two_out.pt": TwoInTwoOut(),
         "mm_float32.pt": MatMulFloat32(),
         "raises.pt": Raises(),
+        "train_mlp.pt": TrainMLP(),
+        "frozen_mlp.pt": TrainMLP(frozen=True),
         "nan_output.pt": NaNOutput(),
     }.items():
         torch.jit.save(torch.jit.script(module.eval()), str(directory / name))

@@ -294,7 +294,8 @@ def _write_netcdf(good: Path, bad: Path, fault: str, name: str, draw: int) -> No
         )
         bad.write_bytes(content)
         return
-    sizes = {"lev": 40, "lat": 64, "lon": 128}
+    with netCDF4.Dataset(good) as source:  # lev 40, lat 64, lon 128, train_step
+        sizes = {name: len(dimension) for name, dimension in source.dimensions.items()}
     if fault == "wrong dimension":
         dimension = ("lev", "lat", "lon")[draw % 3]
         sizes[dimension] += (-1, 1, -sizes[dimension] // 2)[draw // 3 % 3]

@@ -329,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("native", help="run a native Python baseline (no Fortran)")
     p.add_argument(
         "benchmark",
-        choices=["large_stride", "cgdrag", "model"],
+        choices=["large_stride", "cgdrag", "cgdrag_train", "model"],
         help="model: any TorchScript model, as ftbench run-model prepared it (--case)",
     )
     _add_python_hosted(p)

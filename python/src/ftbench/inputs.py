@@ -11,7 +11,9 @@ The grid is MiMA's T42 Gaussian grid: 128 longitudes x 64 Gaussian latitudes x
 * ``lat`` (lat) in degrees at the Gaussian points (roots of the Legendre
   polynomial of degree 64, numpy.polynomial.legendre.leggauss);
 * ``gwfu_ref``, ``gwfv_ref`` (lev, lat, lon) in m/s^2: WaveNet-2's drag for
-  ``uuu`` and ``vvv``, computed in Python (eager PyTorch, float64).
+  ``uuu`` and ``vvv``, computed in Python (eager PyTorch, float64);
+* ``train_loss_ref`` (train_step): the loss of each of the first steps of the
+  online-training benchmark (:mod:`ftbench.training`), native Python.
 
 Files are netCDF-4 (the climate community's format; read in Fortran with
 netcdf-fortran). netCDF stores dimensions C-first, so Fortran sees
@@ -31,7 +33,7 @@ import netCDF4
 import numpy as np
 import torch
 
-from ftbench import __version__, checks
+from ftbench import __version__, checks, training
 from ftbench.export import file_sha256
 from ftbench.models import wavenet
 
@@ -146,6 +148,15 @@ def write_inputs(path: Path, checkpoint: Path, threads: int = 0) -> Path:
         conditions = checks.rounding_conditions()
         gwfu = reference_drag(model, fields["uuu"], fields["lat"], fields["psfc"])
         gwfv = reference_drag(model, fields["vvv"], fields["lat"], fields["psfc"])
+        lat2d = np.broadcast_to(fields["lat"][np.newaxis, :], fields["psfc"].shape)
+        losses = training.reference_losses(
+            wavenet.build(Path(checkpoint)),
+            columns(fields["uuu"]),
+            columns(lat2d),
+            columns(fields["psfc"]),
+            columns(gwfu),
+            training.settings().reference_steps,
+        )
     finally:
         torch.set_num_threads(previous)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -185,6 +196,13 @@ def write_inputs(path: Path, checkpoint: Path, threads: int = 0) -> Path:
                 variable.units = units
                 variable.long_name = long_name
                 variable[:] = values.T  # (lon, lat[, lev]) -> netCDF's C-first (lev, lat, lon)
+            nc.createDimension("train_step", losses.size)
+            variable = nc.createVariable("train_loss_ref", "f8", ("train_step",))
+            variable.units = "m2 s-4"
+            variable.long_name = (
+                "loss of each online-training step (ftbench.training), native Python"
+            )
+            variable[:] = losses
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     finally:
@@ -206,13 +224,14 @@ def read_inputs(path: Path) -> dict[str, Any]:
             for name in ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref")
         }
         data["lat"] = nc.variables["lat"][:].data
+        data["train_loss_ref"] = nc.variables["train_loss_ref"][:].data
         data["checkpoint_sha256"] = nc.checkpoint_sha256
         data["reference_conditions"] = {
             key: getattr(nc, f"reference_{key}")
             for key in ("threads", "cpu_model", "cpu_capability", "blas", "torch_version")
         }
         data["reference_conditions"]["threads"] = int(data["reference_conditions"]["threads"])
-    for name in ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref", "lat"):
+    for name in ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref", "lat", "train_loss_ref"):
         bad = int(np.count_nonzero(~np.isfinite(data[name])))
         if bad:  # as the Fortran drivers' cgdrag_read: refused before the model load
             raise ValueError(
@@ -231,6 +250,7 @@ def is_current(path: Path, checkpoint: Path, threads: int = 0) -> bool:
                 nc.checkpoint_sha256 == file_sha256(checkpoint)
                 and nc.history == f"written by ftbench {__version__} (ftbench inputs)"
                 and (threads <= 0 or int(nc.reference_threads) == threads)
+                and "train_loss_ref" in nc.variables
             )
     except (OSError, AttributeError):
         return False

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ftbench import checks, emulators, inputs, run_model, signature
+from ftbench import checks, emulators, inputs, run_model, signature, training
 from ftbench.export import load_with_metadata
 from ftbench.models import large_stride, wavenet
 from ftbench.results import statistics
@@ -390,6 +390,124 @@ class _CgdragCase(_Case):
         return {"gwfu": (self.gwfx, d["gwfu_ref"]), "gwfv": (self.gwfy, d["gwfv_ref"])}
 
 
+class _CgdragTrainCase(_CgdragCase):
+    """WaveNet-2 trained online on the whole grid (:mod:`ftbench.training`): each step
+    inference on the grid as :class:`_CgdragCase`, then a training step on the
+    sample; checked every step against ``train_loss_ref`` (the loss of the training
+    step, and the same loss computed from the inference's drag on the sample)."""
+
+    phases = training.PHASES
+
+    def __init__(self, config: NativeConfig) -> None:
+        """Read the inputs, references and reference losses.
+
+        Raises:
+            ValueError: columns other than the whole grid; more steps than references.
+        """
+        if config.columns != 8192:
+            raise ValueError("cgdrag_train runs on the whole grid (8192 columns)")
+        super().__init__(config)
+        self.benchmark = "cgdrag_train"
+        self.coupling_variant = "training"
+        if config.mode not in ("eager", "torchscript"):
+            raise ValueError(
+                f"cgdrag_train trains the model built in Python (eager) or its TorchScript "
+                f"file, not {config.mode!r} (an AOTInductor package runs forward only)"
+            )
+        data = inputs.read_inputs(config.models / "data" / "cgdrag_t42.nc")
+        self.loss_references = data["train_loss_ref"]
+        if config.warmup + config.ntimes > self.loss_references.size:
+            raise ValueError(
+                f"cgdrag_train has reference losses for {self.loss_references.size} steps, "
+                f"asked for {config.warmup + config.ntimes} (warm-up included)"
+            )
+        d = self.data
+        cols = [inputs.columns(d[k]) for k in ("uuu", "lat", "psfc", "gwfu_ref")]
+        self.rows = training.sample_columns(config.columns)
+        self.wind, self.lat, self.psfc, self.target = (
+            np.zeros((self.rows.size, c.shape[1])) for c in cols
+        )
+        self.gradient = np.zeros_like(self.wind)
+        self.columns = cols
+        self.sizes = {
+            "columns": config.columns,
+            "levels": wavenet.N_LEVELS,
+            "training_columns": int(self.rows.size),
+        }
+        self.tolerance = checks.tolerance("cgdrag_train")
+        self.reference = (
+            "loss of each training step (and the same loss from the inference's drag on the "
+            "sample) against the native Python reference losses of `ftbench inputs`"
+        )
+        self.iteration = 0
+        self.loss = float("nan")
+        self.losses: list[float] = []
+        self.extra = {"training": training_record()}
+
+    def load(self) -> None:
+        """The model (as :class:`_CgdragCase`) and its Adam optimiser."""
+        super().load()
+        assert isinstance(self.model, torch.nn.Module)
+        self.model.eval()
+        start = time.perf_counter()
+        self.optimizer = training.make_optimizer(self.model)
+        self.once["optimiser creation"] = time.perf_counter() - start
+
+    def prepare(self, iteration: int) -> None:
+        """NaN outputs, and this step's number."""
+        super().prepare(iteration)
+        self.iteration = iteration
+        self.gradient[...] = np.nan
+
+    def step(self, grad: contextlib.AbstractContextManager, t: list[int]) -> None:
+        """Inference on the grid, the sample gathered, then one training step."""
+        d = self.data
+        fields = (d["uuu"], d["vvv"], d["lat"], d["psfc"], self.gwfx, self.gwfy)
+        stamps: list[int] = []
+        self.forward_columns([inputs.columns(f) for f in fields], grad, stamps)
+        t.append(stamps[-1])  # inference: tensor creation, forwards, tensor deletion
+        wind, lat, psfc, reference = self.columns
+        np.take(wind, self.rows, axis=0, out=self.wind)
+        np.take(lat, self.rows, axis=0, out=self.lat)
+        np.take(psfc, self.rows, axis=0, out=self.psfc)
+        np.multiply(training.settings().target_scale, reference[self.rows], out=self.target)
+        sample = [torch.from_numpy(a) for a in (self.wind, self.lat, self.psfc, self.target)]
+        t.append(time.perf_counter_ns())
+        assert isinstance(self.model, torch.nn.Module)
+        self.loss, phases = training.train_step(
+            self.model, self.optimizer, *sample, torch.from_numpy(self.gradient)
+        )
+        elapsed = t[-1]  # the phases timed inside train_step; the last ends now
+        for name in training.TRAINING_PHASES[:-1]:
+            elapsed += round(phases[name] * 1e9)
+            t.append(elapsed)
+        t.append(time.perf_counter_ns())
+        self.losses.append(self.loss)
+        self.extra["training"]["losses"] = self.losses
+
+    def pairs(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The training loss and the inference's loss on the sample, each against the
+        reference loss of this step."""
+        expected = np.array([self.loss_references[self.iteration]])
+        inference = training.mse(inputs.columns(self.gwfx)[self.rows], self.target)
+        return {
+            "loss": (np.array([self.loss]), expected),
+            "inference loss": (np.array([inference]), expected),
+        }
+
+
+def training_record() -> dict[str, Any]:
+    """The ``training`` block of a cgdrag_train result: the settings every path runs."""
+    s = training.settings()
+    return {
+        "optimizer": "adam",
+        "learning_rate": s.learning_rate,
+        "sample_stride": s.sample_stride,
+        "target_scale": s.target_scale,
+        "losses": [],
+    }
+
+
 class _ModelCase(_Case):
     """Any TorchScript model on a declared signature (``ftbench run-model``): the
     inputs of the shared rule, Fortran-ordered as the coupled paths pass them,
@@ -485,6 +603,7 @@ class _ModelCase(_Case):
 CASES: dict[str, type[_Case]] = {
     "large_stride": _LargeStrideCase,
     "cgdrag": _CgdragCase,
+    "cgdrag_train": _CgdragTrainCase,
     "model": _ModelCase,
 }
 """Each benchmark's case: adding a benchmark to the native Python baseline means adding one."""

@@ -325,6 +325,62 @@ def cgdrag_runs(
     return tuple(runs)
 
 
+def cgdrag_train_runs(ntimes: int, threads: int = 1, full: bool = False) -> tuple[Run, ...]:
+    """WaveNet-2 trained online on the whole grid (:mod:`ftbench.training`): direct
+    (TorchScript), embedded Python (model built in Python; with ``full`` also its
+    TorchScript file) and the native baselines (C++ TorchScript; Python eager, with
+    ``full`` also TorchScript), ``ntimes`` steps after 1 warm-up."""
+    stem = f"cgdrag_train_T{threads}"
+    steps = str(ntimes)
+    embedded = ("{models}", "cgdrag_emulator", steps)
+    runs = [
+        Run(
+            f"{stem}_direct",
+            "benchmarker_cgdrag_train_torch",
+            ("{models}", "cgdrag_cpu.pt", steps),
+            threads,
+        ),
+        Run(
+            f"{stem}_embedded_python_model",
+            "benchmarker_cgdrag_train_forpy",
+            (*embedded, "--torchscript", "none"),
+            threads,
+        ),
+        Run(
+            f"{stem}_native_cpp",
+            "benchmarker_native_cpp",
+            ("{models}", "cgdrag_cpu.pt", steps, "cgdrag_train"),
+            threads,
+        ),
+        Run(
+            f"{stem}_native_python_eager_inference_mode",
+            PYTHON_BASELINE,
+            ("cgdrag_train", steps, "--mode", "eager"),
+            threads,
+        ),
+    ]
+    if full:
+        runs += [
+            Run(
+                f"{stem}_embedded_torchscript",
+                "benchmarker_cgdrag_train_forpy",
+                (*embedded, "--torchscript", "cgdrag_cpu.pt"),
+                threads,
+            ),
+            Run(
+                f"{stem}_native_python_torchscript_inference_mode",
+                PYTHON_BASELINE,
+                ("cgdrag_train", steps, "--mode", "torchscript"),
+                threads,
+            ),
+        ]
+    return tuple(runs)
+
+
+TRAIN_STEPS = 10
+"""Measured training steps per process (after 1 warm-up step; the references cover 32)."""
+
+
 def model_runs(
     case: run_model.ModelCase,
     case_file: Path,
@@ -410,12 +466,14 @@ against Python eager; every other path and format is in :func:`full_suite`."""
 
 def default_suite(threads: int = 1, models: Path | None = None) -> tuple[Run, ...]:
     """The main job's suite at ``threads`` intra-op threads (run ``DEFAULT_REPEAT``
-    times): the fixed cost per call (large-stride, N = 4) and WaveNet-2 on the whole
-    T42 grid, through :data:`MAIN_PATHS`; with ``models``, ResNet-18 at batch 1 and
-    16 (:func:`resnet18_runs`)."""
+    times): the fixed cost per call (large-stride, N = 4), WaveNet-2 on the whole
+    T42 grid and WaveNet-2 trained online on it (:func:`cgdrag_train_runs`), through
+    :data:`MAIN_PATHS`; with ``models``, ResNet-18 at batch 1 and 16
+    (:func:`resnet18_runs`)."""
     runs = (
         *large_stride_runs("vectorized", 4, 1000, threads, no_grad=False, formats=("aoti",)),
         *cgdrag_runs(10, 8192, threads, full=False, formats=("aoti",)),
+        *cgdrag_train_runs(TRAIN_STEPS, threads),
     )
     main = tuple(r for r in runs if r.name.split(f"_T{threads}_", 1)[1] in MAIN_PATHS)
     return main + (resnet18_runs(models, threads) if models is not None else ())
@@ -435,6 +493,8 @@ def full_suite(threads: int = 1, models: Path | None = None) -> tuple[Run, ...]:
         *large_stride_runs("vectorized", 4, 1000, threads, formats=FORMATS),
         # WaveNet-2 gravity-wave drag on the whole T42 grid, as MiMA calls it.
         *cgdrag_runs(10, 8192, threads, formats=FORMATS),
+        # ... and trained online on it.
+        *cgdrag_train_runs(TRAIN_STEPS, threads, full=True),
     )
 
 
