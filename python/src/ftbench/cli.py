@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from ftbench import __version__
+from ftbench.interrupts import received, stop_on_signals
 
 DEFAULT_CHECKPOINT = Path("models/wavenet_checkpoint.pt")
 
@@ -463,31 +463,27 @@ def _add_build_and_models(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", type=Path, default=Path("models"), help="models directory")
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM handler: unwind as SIGINT does, so the running child is killed and
-    nothing half-written is left (a batch system's kill, like Ctrl-C)."""
-    raise KeyboardInterrupt(f"interrupted by {signal.Signals(signum).name}")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``ftbench`` with ``argv`` (default: the command line); return the exit
     status: 0, 1 on an error (one line on standard error), 130 when interrupted
     by SIGINT or SIGTERM (results files are written atomically, so none is left
     half-written)."""
     args = build_parser().parse_args(argv)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    interrupted = None
     try:
-        status = args.run(args)
+        with stop_on_signals():
+            try:
+                status = args.run(args)
+            finally:
+                interrupted = received()
     except (OSError, ValueError, RuntimeError) as error:
-        print(f"ftbench {args.command}: {error}", file=sys.stderr)
-        return 1
+        print(f"ftbench {args.command}: {interrupted or error}", file=sys.stderr)
+        return 130 if interrupted else 1
     except KeyboardInterrupt as interrupt:  # the suite's says what it left where
         print(
             f"ftbench {args.command}: {str(interrupt) or 'interrupted by SIGINT'}", file=sys.stderr
         )
         return 130
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     return status or 0
 
 

@@ -330,6 +330,7 @@ class _CgdragCase(_Case):
             np.broadcast_to(data["lat"][np.newaxis, :rows], block["psfc"].shape)
         )
         self.data = block
+        self.file_data = data  # everything read, for subclasses' own variables
         self.reference_conditions = data["reference_conditions"]
         self.gwfx = np.asfortranarray(np.zeros_like(block["uuu"]))
         self.gwfy = np.asfortranarray(np.zeros_like(block["uuu"]))
@@ -414,8 +415,7 @@ class _CgdragTrainCase(_CgdragCase):
                 f"cgdrag_train trains the model built in Python (eager) or its TorchScript "
                 f"file, not {config.mode!r} (an AOTInductor package runs forward only)"
             )
-        data = inputs.read_inputs(config.models / "data" / "cgdrag_t42.nc")
-        self.loss_references = data["train_loss_ref"]
+        self.loss_references = self.file_data["train_loss_ref"]
         if config.warmup + config.ntimes > self.loss_references.size:
             raise ValueError(
                 f"cgdrag_train has reference losses for {self.loss_references.size} steps, "

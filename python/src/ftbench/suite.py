@@ -34,6 +34,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ftbench import conditions, run_model, signature
+from ftbench.interrupts import raise_if_stopped
 from ftbench.models import resnet
 from ftbench.results import ARCHIVE_SUFFIX
 
@@ -680,9 +681,9 @@ def run_suite(
     Raises:
         SuiteError: a driver is missing (build first) or exits non-zero; the
             message names the run, its exit code, its last output line and its log.
-        SuiteInterrupted: SIGINT (or SIGTERM under ``ftbench``) during the runs:
-            ``subprocess.run`` has killed the running child; the message says what
-            is left where.
+        SuiteInterrupted: SIGINT (or SIGTERM under :func:`ftbench.interrupts.stop_on_signals`, as
+            ``ftbench`` runs it) during the runs: the running child has been
+            killed; the message says what is left where.
         ValueError: ``repeat`` < 1, or ``archive`` does not end in ``.tar.xz``.
         OSError: the directory of ``archive`` cannot be written.
     """
@@ -705,6 +706,7 @@ def run_suite(
     bar = tqdm(order, desc="benchmarks", unit="run", disable=not progress)
     try:
         for position, (k, run) in enumerate(bar, start=1):
+            raise_if_stopped()
             if (
                 run.driver not in (PYTHON_BASELINE, F2PY_HOST)
                 and not (build_dir / "bin" / run.driver).exists()
@@ -720,13 +722,19 @@ def run_suite(
                 log.write("$ " + " ".join(command) + "\n")
                 log.flush()
                 before = conditions.sample()
-                code = subprocess.run(
+                with subprocess.Popen(
                     command,
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     env=run_environment(run.threads, pin_malloc, run.compiles, run.ranks > 0),
                     preexec_fn=functools.partial(os.sched_setaffinity, 0, cpus) if cpus else None,
-                ).returncode
+                ) as process:
+                    try:
+                        raise_if_stopped()  # a signal lost inside Popen's fork
+                        code = process.wait()
+                    except BaseException:
+                        process.kill()  # no orphan keeps writing; Popen's exit reaps it
+                        raise
                 after = conditions.sample()
             if code != 0:
                 lines = log_file.read_text().strip().splitlines()
