@@ -4,8 +4,8 @@
 // preallocated buffers.
 //
 // usage: benchmarker_native_cpp <model-dir> <model-file> <ntimes> large_stride --n N [options]
-//        benchmarker_native_cpp <model-dir> <model-file> <ntimes> cgdrag [--columns K] [--data FILE]
-//        benchmarker_native_cpp <model-dir> <model-file> <ntimes> cgdrag_train [--data FILE]
+//        benchmarker_native_cpp <model-dir> <model-file> <ntimes> cgdrag [--columns K] [--data DIR]
+//        benchmarker_native_cpp <model-dir> <model-file> <ntimes> cgdrag_train [--data DIR]
 //        benchmarker_native_cpp <model-dir> <model-file> <ntimes> model --inputs SIG
 //                               --references FILES --rtol X [--name NAME]
 //
@@ -36,10 +36,10 @@
 #include "bench_check_c.h"
 #include "bench_inputs.h"
 #include "bench_json_c.h"
+#include "bench_npy_c.h"
 #include "bench_tolerances.h"
 
 #include <CLI/CLI.hpp>
-#include <netcdf.h>
 #include <torch/csrc/inductor/aoti_package/model_package_loader.h>
 #include <torch/optim.h>
 #include <torch/script.h>
@@ -53,6 +53,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <fstream>
 #include <iostream>
@@ -200,29 +201,25 @@ void check(int rc, const std::string &what) {
   if (rc != 0) throw std::runtime_error(what + ": " + bench_json_last_error());
 }
 
-// netCDF variable `name` of `path` as doubles, in file order (C order over the
-// netCDF dimensions = Fortran order over the reversed ones).
-std::vector<double> read_variable(int ncid, const std::string &path, const char *name) {
-  int varid, ndims, dimids[NC_MAX_VAR_DIMS];
-  if (nc_inq_varid(ncid, name, &varid) != NC_NOERR)
-    throw std::runtime_error("no variable " + std::string(name) + " in '" + path +
-                             "' (rewrite it with `ftbench inputs`)");
-  nc_inq_varndims(ncid, varid, &ndims);
-  nc_inq_vardimid(ncid, varid, dimids);
-  size_t count = 1;
-  for (int d = 0; d < ndims; ++d) {
-    size_t extent;
-    nc_inq_dimlen(ncid, dimids[d], &extent);
-    count *= extent;
-  }
-  std::vector<double> values(count);
-  if (nc_get_var_double(ncid, varid, values.data()) != NC_NOERR)
-    throw std::runtime_error("cannot read " + std::string(name) + " from '" + path + "'");
+// The block of `count` (Fortran order, first dimension first) at the start of the
+// float64 array `name` of the inputs directory `dir`, whose shape must be `full`.
+std::vector<double> read_variable(const std::string &dir, const char *name,
+                                  const std::vector<int64_t> &full,
+                                  const std::vector<int64_t> &count) {
+  const std::string path = dir + "/" + name + ".npy";
+  const std::vector<int64_t> start(full.size(), 0);
+  std::vector<double> values(
+      std::accumulate(count.begin(), count.end(), int64_t{1}, std::multiplies<>()));
+  if (bench_npy_read_real64(path.c_str(), int(full.size()), full.data(), start.data(),
+                            count.data(), values.data()) != 0)
+    throw std::runtime_error(std::string(bench_npy_last_error()) +
+                             " (write the inputs with `ftbench inputs`, or run "
+                             "scripts/run_benchmarks.sh)");
   // As the Fortran drivers' cgdrag_read: refused before the model load.
   const auto bad =
       std::count_if(values.begin(), values.end(), [](double v) { return !std::isfinite(v); });
   if (bad > 0)
-    throw std::runtime_error("variable " + std::string(name) + " in '" + path + "' has " +
+    throw std::runtime_error("variable " + std::string(name) + " in '" + dir + "' has " +
                              std::to_string(bad) +
                              " NaN or infinite value(s) (rewrite it with `ftbench inputs`)");
   return values;
@@ -254,7 +251,7 @@ int main(int argc, char **argv) {
   app.add_option("--n", n, "large_stride: array size N")->check(CLI::Range(2, 1 << 16));
   app.add_option("--columns", columns, "cgdrag: first K columns (multiple of 128)")
       ->check(CLI::Range(128, 8192));
-  app.add_option("--data", data_path, "cgdrag: netCDF inputs (default <model-dir>/data/cgdrag_t42.nc)");
+  app.add_option("--data", data_path, "cgdrag: directory of the inputs (default <model-dir>/data/cgdrag_t42)");
   app.add_option("--threads", threads, "intra-op threads (default: libtorch's)")->check(CLI::PositiveNumber);
   app.add_option("--warmup", warmup, "warm-up iterations (default 1)")->check(CLI::NonNegativeNumber);
   app.add_option("--json", json_path, "write the results to this file");
@@ -317,50 +314,49 @@ int main(int argc, char **argv) {
     std::vector<std::pair<std::string, std::string>> reference_conditions;
     int reference_conditions_threads = 0;
     if (cgdrag) {
-      if (data_path.empty()) data_path = model_dir + "/data/cgdrag_t42.nc";
-      int ncid;
-      if (nc_open(data_path.c_str(), NC_NOWRITE, &ncid) != NC_NOERR)
-        throw std::runtime_error("cannot open '" + data_path +
-                                 "' (write it with `ftbench inputs`, or run scripts/run_benchmarks.sh)");
-      // (lev, lat, lon) in the file = Fortran (lon, lat, lev); keep the first K columns of each level.
-      auto sub_block = [&](const std::vector<double> &full, int64_t levels) {
-        std::vector<double> out(ncol * levels);
-        for (int64_t k = 0; k < levels; ++k)
-          std::copy_n(full.begin() + k * 8192, ncol, out.begin() + k * ncol);
-        return out;
+      if (data_path.empty()) data_path = model_dir + "/data/cgdrag_t42";
+      // Fortran (lon, lat, lev): the first K columns are the first K / 128 latitude rows.
+      const int64_t rows = ncol / 128;
+      const std::vector<int64_t> grid{128, 64, nlev}, band{128, rows, nlev};
+      u = read_variable(data_path, "uuu", grid, band);
+      v = read_variable(data_path, "vvv", grid, band);
+      gwfu = read_variable(data_path, "gwfu_ref", grid, band);
+      gwfv = read_variable(data_path, "gwfv_ref", grid, band);
+      psfc = read_variable(data_path, "psfc", {128, 64}, {128, rows});
+      const std::vector<double> lat1 = read_variable(data_path, "lat", {64}, {64});
+      const auto attribute_file = [&](const char *name) {
+        return data_path + "/" + name + ".npy";
       };
-      u = sub_block(read_variable(ncid, data_path, "uuu"), nlev);
-      v = sub_block(read_variable(ncid, data_path, "vvv"), nlev);
-      psfc = sub_block(read_variable(ncid, data_path, "psfc"), 1);
-      gwfu = sub_block(read_variable(ncid, data_path, "gwfu_ref"), nlev);
-      gwfv = sub_block(read_variable(ncid, data_path, "gwfv_ref"), nlev);
-      const std::vector<double> lat1 = read_variable(ncid, data_path, "lat");
+      const auto npy_check = [](int rc) {
+        if (rc != 0)
+          throw std::runtime_error(std::string(bench_npy_last_error()) +
+                                   " (rewrite the inputs with `ftbench inputs`)");
+      };
       const auto text_attribute = [&](const char *name) {
-        size_t length = 0;
-        if (nc_inq_attlen(ncid, NC_GLOBAL, name, &length) != NC_NOERR)
-          throw std::runtime_error("no global attribute " + std::string(name) + " in '" + data_path +
-                                   "' (rewrite it with `ftbench inputs`)");
+        int64_t length = 0;
+        npy_check(bench_npy_text_length(attribute_file(name).c_str(), &length));
         std::string text(length, '\0');
-        nc_get_att_text(ncid, NC_GLOBAL, name, text.data());
+        npy_check(bench_npy_read_text(attribute_file(name).c_str(), text.data(), length));
         return text;
       };
-      int reference_threads = 0;
-      if (nc_get_att_int(ncid, NC_GLOBAL, "reference_threads", &reference_threads) != NC_NOERR)
-        throw std::runtime_error("no global attribute reference_threads in '" + data_path +
-                                 "' (rewrite it with `ftbench inputs`)");
+      int64_t reference_threads = 0;
+      npy_check(bench_npy_read_int64(attribute_file("reference_threads").c_str(),
+                                     &reference_threads));
       reference_conditions = {{"cpu_model", text_attribute("reference_cpu_model")},
                               {"cpu_capability", text_attribute("reference_cpu_capability")},
                               {"blas", text_attribute("reference_blas")},
                               {"torch_version", text_attribute("reference_torch_version")}};
-      reference_conditions_threads = reference_threads;
+      reference_conditions_threads = int(reference_threads);
       if (train) {
-        loss_references = read_variable(ncid, data_path, "train_loss_ref");
+        int64_t steps = 0;
+        int rank = 0;
+        npy_check(bench_npy_shape(attribute_file("train_loss_ref").c_str(), 1, &steps, &rank));
+        loss_references = read_variable(data_path, "train_loss_ref", {steps}, {steps});
         if (static_cast<int>(loss_references.size()) < warmup + ntimes)
           throw std::runtime_error("cgdrag_train: '" + data_path + "' has reference losses for " +
                                    std::to_string(loss_references.size()) + " steps, the run asks for " +
                                    std::to_string(warmup + ntimes) + " (warm-up included)");
       }
-      nc_close(ncid);
       lat.resize(ncol);
       for (int64_t c = 0; c < ncol; ++c) lat[c] = lat1[c / 128];
       x64.resize(ncol * nlev);

@@ -29,6 +29,7 @@ shift
 name=${name:-$driver}
 
 FTB_BUILD_DIR=build-profile FTB_BUILD_TYPE=Profile ./scripts/setup.sh
+source scripts/python.sh
 program=build-profile/bin/$driver
 [ -x "$program" ] || die "no driver $driver in build-profile/bin (one of: $(ls build-profile/bin | tr '\n' ' '))"
 
@@ -76,7 +77,7 @@ gprof -b "$program" "$out/gmon.out" > "$out/gprof.txt"
 rm -f "$out/gmon.out"
 
 if install_if_root dot graphviz; then
-  .venv/bin/gprof2dot -f prof "$out/gprof.txt" | dot -Tpng -o "$out/callgraph.png"
+  "$ftb_python" -m gprof2dot -f prof "$out/gprof.txt" | dot -Tpng -o "$out/callgraph.png"
 else
   note "Graphviz's dot is missing (Debian: graphviz): no call-graph image"
 fi
@@ -85,7 +86,7 @@ if $use_perf; then
   perf report -i "$out/perf.data" --stdio --no-children --sort dso,sym -g none --percent-limit 0.01 \
     > "$out/perf.txt" 2>/dev/null
   rm -f "$out/perf.data" "$out/perf.data.old"
-  .venv/bin/ftbench parse perf "$out/perf.txt" --executable "$driver" --layers
+  ftbench parse perf "$out/perf.txt" --executable "$driver" --layers
 fi
-.venv/bin/ftbench parse gprof "$out/gprof.txt" --top 8
+ftbench parse gprof "$out/gprof.txt" --top 8
 note "done: $out"

@@ -19,24 +19,27 @@
 #                                             (about 3 min); results/report.md, which
 #                                             quotes it, is rewritten when it exists
 # Other options go to `ftbench suite` (see .venv/bin/ftbench suite --help).
+# FTB_PYTHON=/path/to/python: run with an existing Python and its torch instead of
+# the pinned .venv (scripts/python.sh; docs/install.md).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ./scripts/setup.sh
-.venv/bin/ftbench export --out models
-.venv/bin/ftbench inputs --out models/data/cgdrag_t42.nc
+source scripts/python.sh
+ftbench export --out models
+ftbench inputs --out models/data/cgdrag_t42
 if [ "${1:-}" = "--selftest" ]; then
   shift
-  .venv/bin/ftbench selftest --build "${FTB_BUILD_DIR:-build}" --models models \
+  ftbench selftest --build "${FTB_BUILD_DIR:-build}" --models models \
     --out results/selftest "$@"
   if [ -f results/raw.tar.xz ]; then
-    .venv/bin/ftbench report results/raw.tar.xz --out results
+    ftbench report results/raw.tar.xz --out results
   fi
   exit 0
 fi
 build=${FTB_BUILD_DIR:-build}
 mpi_suite() {
-  .venv/bin/ftbench suite --build "$build" --models models --raw results/mpi/raw.tar.xz "$@"
-  .venv/bin/ftbench report results/mpi/raw.tar.xz --out results/mpi
+  ftbench suite --build "$build" --models models --raw results/mpi/raw.tar.xz "$@"
+  ftbench report results/mpi/raw.tar.xz --out results/mpi
 }
 if [ "${1:-}" = "--mpi" ]; then
   mpi_suite "$@"
@@ -47,8 +50,8 @@ for arg in "$@"; do
   if [ "$arg" = "--sweep" ]; then out=results/sweep; fi
   if [ "$arg" = "--full" ]; then out=results/full; fi
 done
-.venv/bin/ftbench suite --build "$build" --models models --raw "$out/raw.tar.xz" "$@"
+ftbench suite --build "$build" --models models --raw "$out/raw.tar.xz" "$@"
 if [ $# -eq 0 ] && [ -x "$build/bin/benchmarker_cgdrag_torch_mpi" ]; then
   mpi_suite --mpi 2
 fi
-.venv/bin/ftbench report "$out/raw.tar.xz" --out "$out"
+ftbench report "$out/raw.tar.xz" --out "$out"

@@ -12,25 +12,29 @@
 # Environment: FTB_BUILD_DIR (default build-coverage) and FTB_BUILD_TYPE
 # (default Coverage) choose another build; coverage of the compiled code is
 # printed only for a Coverage build. FTB_SANITIZE=0 skips the Sanitize stage.
+# FTB_PYTHON=/path/to/python: test with an existing Python and its torch instead of
+# the pinned .venv; it must also hold the test tools (scripts/python.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export FTB_BUILD_DIR=${FTB_BUILD_DIR:-build-coverage}
 export FTB_BUILD_TYPE=${FTB_BUILD_TYPE:-Coverage}
 ./scripts/setup.sh
-.venv/bin/ruff check python models
-.venv/bin/ruff format --check python models
+source scripts/python.sh
+if [ -n "${FTB_PYTHON:-}" ]; then "$ftb_python" -m ftbench.requirements --dev || exit 1; fi
+"$ftb_python" -m ruff check python models
+"$ftb_python" -m ruff format --check python models
 if [ "$FTB_BUILD_TYPE" = Coverage ]; then
   find "$FTB_BUILD_DIR" -name '*.gcda' -delete  # counts of this run only
 fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-.venv/bin/python -m pytest python/tests --cov=ftbench --cov-branch --cov-report=term "$@" \
+"$ftb_python" -m pytest python/tests --cov=ftbench --cov-branch --cov-report=term "$@" \
   | tee "$log" || status=$?
 if [ "$FTB_BUILD_TYPE" = Coverage ] && [ "$status" -eq 0 ]; then
   # --merge-lines: a line of a C++ template counts once, covered if any instance ran it.
   echo "Coverage of the Fortran, C and C++ code (gcovr; lines and branches):"
-  .venv/bin/gcovr --root . --object-directory "$FTB_BUILD_DIR" --merge-lines \
+  "$ftb_python" -m gcovr --root . --object-directory "$FTB_BUILD_DIR" --merge-lines \
     --filter 'fortran/' --filter 'native/' --exclude 'fortran/tests/' \
     --txt --print-summary --sort uncovered-percent
 fi
@@ -46,11 +50,12 @@ if [ "${FTB_SANITIZE:-1}" = 1 ] && [ "$status" -eq 0 ]; then
   # Python). Programs that embed Python start with leak detection off (py_c_api.c).
   FTB_BUILD_DIR=build-sanitize LSAN_OPTIONS=suppressions=$PWD/cmake/lsan.supp \
     UBSAN_OPTIONS=print_stacktrace=1 \
-    .venv/bin/python -m pytest -p no:cacheprovider -m "not resident_memory" \
+    "$ftb_python" -m pytest -p no:cacheprovider -m "not resident_memory" \
     python/tests/test_direct_layer.py python/tests/test_python_layer.py \
     python/tests/test_concurrency.py python/tests/test_large_stride.py \
     python/tests/test_cgdrag.py python/tests/test_failures.py python/tests/test_aoti.py \
-    python/tests/test_run_model.py python/tests/test_training.py python/tests/test_fuzz.py "$@" \
+    python/tests/test_run_model.py python/tests/test_training.py python/tests/test_fuzz.py \
+    python/tests/test_npy.py "$@" \
     | tee "$sanitized" || status=$?
 fi
 # pytest's verdicts again, as the last lines: the coverage tables come after them.

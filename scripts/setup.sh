@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything the benchmarks and tests need, idempotently:
 #   1. Debian packages (gfortran, g++, cmake, make, git, pkg-config,
-#      nlohmann-json3-dev, libnetcdff-dev, libcli11-dev, and python3.11-dev / python3.11-venv
+#      nlohmann-json3-dev, libcli11-dev, and python3.11-dev / python3.11-venv
 #      when the interpreter lacks them): installed
 #      with apt-get when missing and we are root; otherwise we stop and name them;
 #      OpenMPI (openmpi-bin, libopenmpi-dev) for the MPI drivers likewise, except
@@ -11,21 +11,32 @@
 #   3. the CMake build in build/ (Release) against the venv's libtorch.
 # A second run only re-checks and rebuilds what changed.
 # Environment: PYTHON (interpreter for the venv, default python3.11 or python3),
-#              FTB_BUILD_DIR (default build), FTB_BUILD_TYPE (default Release).
+#              FTB_BUILD_DIR (default build), FTB_BUILD_TYPE (default Release),
+#              FTB_PYTHON (an existing Python >= 3.11 with torch, a CUDA build
+#              too: no venv is made, step 2 only checks its packages and names
+#              what is missing, step 3 builds against its torch; scripts/python.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/python.sh
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. system packages ------------------------------------------------------
-python=${PYTHON:-}
-if [ -z "$python" ]; then
-  if command -v python3.11 >/dev/null; then python=python3.11; else python=python3; fi
+if [ -n "${FTB_PYTHON:-}" ]; then
+  python=$ftb_python
+  "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+    || die "FTB_PYTHON=$python is Python $("$python" -c 'import platform; print(platform.python_version())'), need 3.11 or later"
+else
+  python=${PYTHON:-}
+  if [ -z "$python" ]; then
+    if command -v python3.11 >/dev/null; then python=python3.11; else python=python3; fi
+  fi
+  command -v "$python" >/dev/null || die "Python 3.11 not found: install python3.11 (Debian: apt-get install python3.11 python3.11-venv)"
+  "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+    || die "$python is Python $("$python" -c 'import platform; print(platform.python_version())'), need 3.11 (set PYTHON=/path/to/python3.11)"
 fi
-command -v "$python" >/dev/null || die "Python 3.11 not found: install python3.11 (Debian: apt-get install python3.11 python3.11-venv)"
-"$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
-  || die "$python is Python $("$python" -c 'import platform; print(platform.python_version())'), need 3.11 (set PYTHON=/path/to/python3.11)"
+python_dev=python$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-dev
 
 missing=()
 command -v gfortran >/dev/null || missing+=(gfortran)
@@ -36,17 +47,16 @@ command -v git >/dev/null || missing+=(git)
 [ -f /usr/include/nlohmann/json.hpp ] || missing+=(nlohmann-json3-dev)
 [ -f /usr/include/CLI/CLI.hpp ] || missing+=(libcli11-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
-# netCDF-Fortran reads the cgdrag inputs (found by CMake through pkg-config).
-pkg-config --exists netcdf-fortran 2>/dev/null || missing+=(libnetcdff-dev)
 # Embedding CPython needs its headers and shared libpython (Debian: python3.11-dev),
 # and a venv needs ensurepip (Debian: python3.11-venv).
-"$python" - <<'PY' || missing+=(python3.11-dev)
+"$python" - <<'PY' || missing+=("$python_dev")
 import os, sys, sysconfig
 header = os.path.join(sysconfig.get_paths()["include"], "Python.h")
 library = os.path.join(sysconfig.get_config_var("LIBDIR") or "", sysconfig.get_config_var("LDLIBRARY") or "")
 sys.exit(0 if os.path.exists(header) and library.endswith(".so") and os.path.exists(library) else 1)
 PY
-[ -x .venv/bin/python ] || "$python" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3.11-venv)
+[ -n "${FTB_PYTHON:-}" ] || [ -x .venv/bin/python ] || "$python" -c 'import ensurepip, venv' 2>/dev/null \
+  || missing+=(python3.11-venv)
 # OpenMPI (mpifort with the mpi_f08 module, mpirun) for the MPI drivers: optional.
 if ! command -v mpifort >/dev/null || ! command -v mpirun >/dev/null; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
@@ -70,7 +80,10 @@ fi
 # --- 2. Python virtual environment --------------------------------------------
 stamp=.venv/.ftb-requirements
 want=$(cat python/requirements.txt python/pyproject.toml | sha256sum | cut -d' ' -f1)
-if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+if [ -n "${FTB_PYTHON:-}" ]; then
+  say "using FTB_PYTHON=$ftb_python and the packages in it (no venv)"
+  "$ftb_python" -m ftbench.requirements || exit 1
+elif [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   if [ ! -x .venv/bin/python ]; then
     say "creating .venv with $python"
     "$python" -m venv .venv || die "cannot create a venv with $python (Debian: apt-get install python3.11-venv)"
@@ -89,17 +102,16 @@ fi
 # --- 3. build ------------------------------------------------------------------
 build=${FTB_BUILD_DIR:-build}
 build_type=${FTB_BUILD_TYPE:-Release}
-torch_prefix=$(.venv/bin/python -c 'import torch; print(torch.utils.cmake_prefix_path)')
-venv_python="$PWD/.venv/bin/python"
+torch_prefix=$("$ftb_python" -c 'import torch; print(torch.utils.cmake_prefix_path)')
 if [ ! -f "$build/CMakeCache.txt" ] \
    || ! grep -qx "CMAKE_PREFIX_PATH:[A-Z]*=$torch_prefix" "$build/CMakeCache.txt" \
-   || ! grep -qx "Python_EXECUTABLE:[A-Z]*=$venv_python" "$build/CMakeCache.txt" \
+   || ! grep -qx "Python_EXECUTABLE:[A-Z]*=$ftb_python" "$build/CMakeCache.txt" \
    || ! grep -qx "CMAKE_BUILD_TYPE:[A-Z]*=$build_type" "$build/CMakeCache.txt" \
    || { command -v mpifort >/dev/null && ! grep -q "^MPI_Fortran_MODULE_DIR:PATH=/" "$build/CMakeCache.txt"; }; then
   say "configuring $build ($build_type)"
   mkdir -p "$build"
   cmake -S . -B "$build" -DCMAKE_BUILD_TYPE="$build_type" -DCMAKE_PREFIX_PATH="$torch_prefix" \
-        -DPython_EXECUTABLE="$venv_python" > "$build/ftb-configure.log" 2>&1 \
+        -DPython_EXECUTABLE="$ftb_python" > "$build/ftb-configure.log" 2>&1 \
     || { tail -20 "$build/ftb-configure.log" >&2; die "CMake configure failed (log: $build/ftb-configure.log)"; }
 fi
 say "building $build"

@@ -4,7 +4,7 @@
 !> of the Fortran arrays.
 !>
 !> usage: benchmarker_cgdrag_train_forpy <model-dir> <python-module> <ntimes> [options]
-!>        [--torchscript FILE|none] [--checkpoint FILE] [--data FILE] [--save FILE]
+!>        [--torchscript FILE|none] [--checkpoint FILE] [--data DIR] [--save FILE]
 !>
 !> The module (cgdrag_emulator) gives the model (initialize: built in Python;
 !> initialize_ts: --torchscript) and its optimiser (initialize_training), runs

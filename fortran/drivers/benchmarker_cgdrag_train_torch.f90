@@ -3,7 +3,7 @@
 !> grid and one training step (Adam) on a sample of columns, phase by phase.
 !>
 !> usage: benchmarker_cgdrag_train_torch <model-dir> <model-file> <ntimes> [options]
-!>        [--data FILE] [--save FILE]
+!>        [--data DIR] [--save FILE]
 !>
 !> The model is a TorchScript file (cgdrag_cpu.pt); AOTInductor packages run
 !> forward only and are refused. Phases, sample and check: cgdrag_train_case.

@@ -1,19 +1,19 @@
 !> cgdrag_case -- what the WaveNet-2 (cgdrag) drivers of every coupling path share:
-!> the grid, the netCDF inputs and references, the command line and the check.
+!> the grid, the inputs and references, the command line and the check.
 !>
-!> Data: a netCDF file written by `ftbench inputs` (docs/cgdrag.md) with the
-!> MiMA-like T42 fields uuu, vvv (lon, lat, lev) in m/s, psfc (lon, lat) in Pa,
-!> lat (lat) in degrees, and WaveNet-2's reference drag gwfu_ref, gwfv_ref
-!> (lon, lat, lev) in m/s^2, all float64. Columns are numbered in Fortran order
+!> Data: a directory written by `ftbench inputs` (docs/cgdrag.md) holding one
+!> NumPy .npy file per variable (read with bench_npy): the MiMA-like T42 fields
+!> uuu, vvv (lon, lat, lev) in m/s, psfc (lon, lat) in Pa, lat (lat) in degrees,
+!> and WaveNet-2's reference drag gwfu_ref, gwfv_ref (lon, lat, lev) in m/s^2, all
+!> float64 in Fortran order, and the references' attributes (checkpoint_sha256,
+!> reference_threads, ...) as scalars. Columns are numbered in Fortran order
 !> (column c = i + nlon*(j-1)), so the model input (ncol, nlev) is the 3-D
 !> field viewed or copied column-major.
 module cgdrag_case
   use, intrinsic :: iso_fortran_env, only: real64
   use, intrinsic :: ieee_arithmetic, only: ieee_value, ieee_quiet_nan, ieee_is_finite
-  use netcdf, only: nf90_open, nf90_close, nf90_inq_varid, nf90_get_var, nf90_inquire_variable, &
-                    nf90_inquire_dimension, nf90_strerror, nf90_nowrite, nf90_noerr, nf90_get_att, &
-                    nf90_global, nf90_inquire_attribute, nf90_create, nf90_clobber, nf90_def_dim, &
-                    nf90_def_var, nf90_double, nf90_enddef, nf90_put_var, nf90_put_att
+  use, intrinsic :: iso_fortran_env, only: int64
+  use bench_npy, only: npy_read, npy_read_int64, npy_read_text, npy_write
   use coupling_status, only: status_fail
   use coupling_strings, only: string_from_integer
   use bench_cli, only: cli_parser, cli_create, cli_add_positional, cli_add_option, cli_add_flag, &
@@ -62,7 +62,7 @@ module cgdrag_case
 
   !> Options every cgdrag driver takes besides the standard ones.
   type :: cgdrag_options
-    character(len=:), allocatable :: data_path  !< --data, default <model-dir>/data/cgdrag_t42.nc
+    character(len=:), allocatable :: data_path  !< --data, default <model-dir>/data/cgdrag_t42
     character(len=:), allocatable :: output_path  !< --output: last step's drag; "" = none
     integer :: total_columns = nlon * nlat      !< --columns: first columns of the grid used
     !> Columns this process computes: total_columns in a serial run, its band's
@@ -90,13 +90,13 @@ contains
     call cli_add_positional(cli, "model-dir", "directory holding the model (and data/)")
     call cli_add_positional(cli, model_name, model_help)
     call cli_add_positional(cli, "ntimes", "measured steps (after the warm-up)")
-    call cli_add_option(cli, "--data", "FILE", "netCDF inputs and references (default: " // &
-                        "<model-dir>/data/cgdrag_t42.nc, written by `ftbench inputs`)")
+    call cli_add_option(cli, "--data", "DIR", "directory of the inputs and references " // &
+                        "(default: <model-dir>/data/cgdrag_t42, written by `ftbench inputs`)")
     call cli_add_option(cli, "--columns", "K", "use the first K columns: a multiple of 128, " // &
                         "at most 8192 (default 8192, the whole grid)", "8192")
     if (phased) then
-      call cli_add_option(cli, "--output", "FILE", "write the last step's drag (gwfu, gwfv; " // &
-                          "lon, lat, lev) to this netCDF file")
+      call cli_add_option(cli, "--output", "DIR", "write the last step's drag (lon, lat, " // &
+                          "lev) to DIR/gwfu.npy and DIR/gwfv.npy (DIR must exist)")
       call cli_add_flag(cli, "--explicit-reshape", "copy the 3-D fields into (columns, 40) " // &
                         "arrays instead of viewing them as such (zero-copy)")
       call cli_add_flag(cli, "--alloc-in-loop", "allocate and free the step's arrays in " // &
@@ -110,7 +110,7 @@ contains
     type(cgdrag_options), intent(out) :: options  !< values
     options%data_path = cli_string(cli, "--data")
     if (len(options%data_path) == 0) &
-      options%data_path = bench_path_join(cli_string(cli, "model-dir"), "data/cgdrag_t42.nc")
+      options%data_path = bench_path_join(cli_string(cli, "model-dir"), "data/cgdrag_t42")
     options%total_columns = cli_integer(cli, "--columns", minimum=nlon)
     if (mod(options%total_columns, nlon) /= 0 .or. options%total_columns > nlon * nlat) &
       call cli_usage_error(cli, "--columns must be a multiple of 128 between 128 and 8192")
@@ -143,101 +143,87 @@ contains
     team%columns = options%columns
   end subroutine cgdrag_split
 
-  !> Read inputs and references from a netCDF file written by `ftbench inputs`:
-  !> the `columns / 128` latitude rows from `first_row` on (only those are read,
-  !> so each MPI rank reads its own band). Stops with one line naming the file
-  !> and the fix on any error (missing file, variable, attribute or shape; a NaN
-  !> or infinite value in the rows read, which would otherwise surface only as
-  !> failed checks after the model load).
+  !> Read inputs and references from the directory `path` written by `ftbench
+  !> inputs`: the `columns / 128` latitude rows from `first_row` on (only those are
+  !> read, so each MPI rank reads its own band). Stops with one line naming the file
+  !> and the fix on any error (missing file, another dtype or shape; a NaN or
+  !> infinite value in the rows read, which would otherwise surface only as failed
+  !> checks after the model load).
   subroutine cgdrag_read(data, path, columns, first_row)
     type(cgdrag_data), intent(out) :: data  !< fields read
-    character(len=*), intent(in) :: path    !< netCDF file
+    character(len=*), intent(in) :: path    !< directory of .npy files
     integer, intent(in) :: columns          !< columns to read (multiple of 128)
     integer, intent(in), optional :: first_row  !< first latitude row (default 1)
     real(dp), allocatable :: lat1(:)
-    integer :: ncid, rows, j
+    integer(int64) :: threads
+    integer :: rows, j, stat
+    character(len=1024) :: message
     rows = columns / nlon
     data%first_row = 1
     if (present(first_row)) data%first_row = first_row
     data%path = path
-    call nc_check(nf90_open(path, nf90_nowrite, ncid), "cannot open", &
-                  " (write it with `ftbench inputs`, or run scripts/run_benchmarks.sh)")
     allocate (data%uuu(nlon, rows, nlev), data%vvv(nlon, rows, nlev), data%gwfu_ref(nlon, rows, nlev), &
               data%gwfv_ref(nlon, rows, nlev), data%psfc(nlon, rows), lat1(rows))
-    call read_field(ncid, "uuu", data%uuu, [nlon, nlat, nlev])
-    call read_field(ncid, "vvv", data%vvv, [nlon, nlat, nlev])
-    call read_field(ncid, "gwfu_ref", data%gwfu_ref, [nlon, nlat, nlev])
-    call read_field(ncid, "gwfv_ref", data%gwfv_ref, [nlon, nlat, nlev])
-    call read_field(ncid, "psfc", data%psfc, [nlon, nlat])
-    call read_field(ncid, "lat", lat1, [nlat])
+    call read_field("uuu", data%uuu, [nlon, nlat, nlev])
+    call read_field("vvv", data%vvv, [nlon, nlat, nlev])
+    call read_field("gwfu_ref", data%gwfu_ref, [nlon, nlat, nlev])
+    call read_field("gwfv_ref", data%gwfv_ref, [nlon, nlat, nlev])
+    call read_field("psfc", data%psfc, [nlon, nlat])
+    call read_field("lat", lat1, [nlat])
     allocate (data%lat(nlon, rows))
     do j = 1, rows
       data%lat(:, j) = lat1(j)
     end do
     data%reference_max = [maxval(abs(data%gwfu_ref)), maxval(abs(data%gwfv_ref))]
     data%checkpoint_sha256 = text_attribute("checkpoint_sha256")
-    call nc_check(nf90_get_att(ncid, nf90_global, "reference_threads", data%reference_threads), &
-                  "no global attribute reference_threads in", " (rewrite it with `ftbench inputs`)")
+    call npy_read_int64(file("reference_threads"), threads, stat, message)
+    if (stat /= 0) call fail(message)
+    data%reference_threads = int(threads)
     data%reference_cpu_model = text_attribute("reference_cpu_model")
     data%reference_cpu_capability = text_attribute("reference_cpu_capability")
     data%reference_blas = text_attribute("reference_blas")
     data%reference_torch_version = text_attribute("reference_torch_version")
-    call nc_check(nf90_close(ncid), "cannot close", "")
 
   contains
+
+    !> The file of variable `name`.
+    function file(name)
+      character(len=*), intent(in) :: name
+      character(len=:), allocatable :: file
+      file = path // "/" // name // ".npy"
+    end function file
+
+    subroutine fail(text)
+      character(len=*), intent(in) :: text
+      call status_fail("cgdrag_read", trim(text) // " (write the inputs with `ftbench inputs`, " // &
+                       "or run scripts/run_benchmarks.sh)")
+    end subroutine fail
 
     function text_attribute(name) result(text)
       character(len=*), intent(in) :: name
       character(len=:), allocatable :: text
-      integer :: length
-      call nc_check(nf90_inquire_attribute(ncid, nf90_global, name, len=length), &
-                    "no global attribute " // name // " in", " (rewrite it with `ftbench inputs`)")
-      allocate (character(len=length) :: text)
-      call nc_check(nf90_get_att(ncid, nf90_global, name, text), "cannot read " // name // " from", "")
+      call npy_read_text(file(name), text, stat, message)
+      if (stat /= 0) call fail(message)
     end function text_attribute
 
-    subroutine nc_check(code, what, hint)
-      integer, intent(in) :: code
-      character(len=*), intent(in) :: what, hint
-      if (code /= nf90_noerr) call status_fail("cgdrag_read", what // " '" // path // "': " // &
-                                               trim(nf90_strerror(code)) // hint)
-    end subroutine nc_check
-
-    !> Read the band of variable `name` (whose file shape must be `full`) into `values`.
-    subroutine read_field(ncid, name, values, full)
-      integer, intent(in) :: ncid
+    !> Read the band of variable `name` (whose whole shape must be `full`) into `values`.
+    subroutine read_field(name, values, full)
       character(len=*), intent(in) :: name
       real(dp), intent(out) :: values(..)
       integer, intent(in) :: full(:)
-      integer :: varid, ndims, dimids(8), d, extent, bad, start(3)
-      call nc_check(nf90_inq_varid(ncid, name, varid), "no variable " // name // " in", &
-                    " (rewrite it with `ftbench inputs`)")
-      call nc_check(nf90_inquire_variable(ncid, varid, ndims=ndims, dimids=dimids), &
-                    "cannot inquire " // name // " in", "")
-      if (ndims /= rank(values)) call status_fail("cgdrag_read", "variable " // name // " in '" // &
-                                                  path // "' has the wrong rank")
-      do d = 1, ndims
-        call nc_check(nf90_inquire_dimension(ncid, dimids(d), len=extent), "cannot inquire " // &
-                      name // " in", "")
-        if (extent /= full(d)) call status_fail("cgdrag_read", "variable " // name // &
-          " in '" // path // "' does not have the T42 shape (128 lon, 64 lat, 40 lev)")
-      end do
+      integer :: bad, start(3)
       ! the latitude dimension: 1 of lat, 2 of the others; the band starts at first_row
       start = 1
-      start(min(2, ndims)) = data%first_row
+      start(min(2, size(full))) = data%first_row
+      call npy_read(file(name), values, full, start(1:size(full)), stat, message)
+      if (stat /= 0) call fail(message)
       bad = 0
       select rank (values)
       rank (1)
-        call nc_check(nf90_get_var(ncid, varid, values, start=start(1:1), count=shape(values)), &
-                      "cannot read " // name // " from", "")
         bad = count(.not. ieee_is_finite(values))
       rank (2)
-        call nc_check(nf90_get_var(ncid, varid, values, start=start(1:2), count=shape(values)), &
-                      "cannot read " // name // " from", "")
         bad = count(.not. ieee_is_finite(values))
       rank (3)
-        call nc_check(nf90_get_var(ncid, varid, values, start=start, count=shape(values)), &
-                      "cannot read " // name // " from", "")
         bad = count(.not. ieee_is_finite(values))
       end select
       if (bad > 0) call status_fail("cgdrag_read", "variable " // name // " in '" // path // &
@@ -293,35 +279,15 @@ contains
     call json_set(doc, "/correctness/reference_conditions/torch_version", data%reference_torch_version)
   end subroutine cgdrag_describe
 
-  !> Write the drag of one step, (lon, lat, lev) float64 in m/s^2, as the
-  !> variables gwfu and gwfv of a new netCDF file `path` (replaced if it exists).
+  !> Write the drag of one step, (lon, lat, lev) float64 in m/s^2, to `dir`/gwfu.npy
+  !> and `dir`/gwfv.npy (Fortran order; replaced if they exist; numpy.load reads them).
   !> Stops with one line naming the file on any error.
-  subroutine cgdrag_write_drag(path, gwfu, gwfv)
-    character(len=*), intent(in) :: path        !< file to write
+  subroutine cgdrag_write_drag(dir, gwfu, gwfv)
+    character(len=*), intent(in) :: dir         !< existing directory
     real(dp), intent(in) :: gwfu(:, :, :)       !< drag from uuu
     real(dp), intent(in) :: gwfv(:, :, :)       !< drag from vvv
-    integer :: ncid, dims(3), u_id, v_id
-    call check(nf90_create(path, nf90_clobber, ncid))
-    call check(nf90_def_dim(ncid, "lon", size(gwfu, 1), dims(1)))
-    call check(nf90_def_dim(ncid, "lat", size(gwfu, 2), dims(2)))
-    call check(nf90_def_dim(ncid, "lev", size(gwfu, 3), dims(3)))
-    call check(nf90_def_var(ncid, "gwfu", nf90_double, dims, u_id))
-    call check(nf90_def_var(ncid, "gwfv", nf90_double, dims, v_id))
-    call check(nf90_put_att(ncid, u_id, "units", "m s-2"))
-    call check(nf90_put_att(ncid, v_id, "units", "m s-2"))
-    call check(nf90_enddef(ncid))
-    call check(nf90_put_var(ncid, u_id, gwfu))
-    call check(nf90_put_var(ncid, v_id, gwfv))
-    call check(nf90_close(ncid))
-
-  contains
-
-    subroutine check(code)
-      integer, intent(in) :: code
-      if (code /= nf90_noerr) call status_fail("cgdrag_write_drag", "cannot write '" // path // &
-                                               "': " // trim(nf90_strerror(code)))
-    end subroutine check
-
+    call npy_write(dir // "/gwfu.npy", gwfu)
+    call npy_write(dir // "/gwfv.npy", gwfv)
   end subroutine cgdrag_write_drag
 
 end module cgdrag_case

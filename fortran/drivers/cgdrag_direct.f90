@@ -4,7 +4,7 @@
 !> (benchmarker_cgdrag_torch_mpi): the same code, on the team it is given.
 !>
 !> Command line: <model-dir> <model-file> <ntimes> [options]
-!>        [--explicit-reshape] [--alloc-in-loop] [--columns K] [--data FILE] [--output FILE]
+!>        [--explicit-reshape] [--alloc-in-loop] [--columns K] [--data DIR] [--output DIR]
 !>
 !> One step = the drag of both wind components on the process's latitude band
 !> (two forwards). Phases: see cgdrag_phases. Default (implicit reshape): the

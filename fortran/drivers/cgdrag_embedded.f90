@@ -5,7 +5,7 @@
 !>
 !> Command line: <model-dir> <python-module> <ntimes> [options]
 !>        [--torchscript FILE|none | --aoti FILE | --compile] [--checkpoint FILE]
-!>        [--explicit-reshape] [--alloc-in-loop] [--columns K] [--data FILE] [--output FILE]
+!>        [--explicit-reshape] [--alloc-in-loop] [--columns K] [--data DIR] [--output DIR]
 !>
 !> The module (e.g. cgdrag_emulator) gives the model from initialize(checkpoint)
 !> (built in Python), initialize_ts(file) (--torchscript; the default in a

@@ -23,8 +23,7 @@
 !> `ftbench inputs`), rtol cgdrag_train_rtol.
 module cgdrag_train_case
   use, intrinsic :: iso_fortran_env, only: real64
-  use netcdf, only: nf90_open, nf90_close, nf90_inq_varid, nf90_get_var, nf90_inquire_variable, &
-                    nf90_inquire_dimension, nf90_strerror, nf90_nowrite, nf90_noerr
+  use bench_npy, only: npy_shape, npy_read
   use coupling_strings, only: string_from_integer
   use bench_run, only: bench_fail
   use bench_check, only: check_log, check_create, check_compare
@@ -84,28 +83,29 @@ contains
     end do
   end subroutine train_sample_pack
 
-  !> The reference losses (variable train_loss_ref of the netCDF inputs); stops
+  !> The reference losses (train_loss_ref.npy in the inputs' directory); stops
   !> with one line when they are missing or fewer than `steps`.
   function train_references(path, steps) result(losses)
-    character(len=*), intent(in) :: path  !< netCDF file of `ftbench inputs`
+    character(len=*), intent(in) :: path  !< directory of `ftbench inputs`
     integer, intent(in) :: steps          !< steps to check, warm-up included
     real(dp), allocatable :: losses(:)    !< reference loss of each step
-    integer :: ncid, varid, dimids(1), length
+    integer, allocatable :: extents(:)
+    integer :: stat
+    character(len=1024) :: message
     character(len=*), parameter :: hint = "(rewrite it with `ftbench inputs`)"
-    if (nf90_open(path, nf90_nowrite, ncid) /= nf90_noerr) &
-      call bench_fail("cgdrag_train: cannot open '" // path // "'", hint)
-    if (nf90_inq_varid(ncid, "train_loss_ref", varid) /= nf90_noerr) &
-      call bench_fail("cgdrag_train: no variable train_loss_ref in '" // path // "'", hint)
-    if (nf90_inquire_variable(ncid, varid, dimids=dimids) /= nf90_noerr) &
-      call bench_fail("cgdrag_train: cannot inquire train_loss_ref in '" // path // "'", hint)
-    if (nf90_inquire_dimension(ncid, dimids(1), len=length) /= nf90_noerr) &
-      call bench_fail("cgdrag_train: cannot inquire train_loss_ref in '" // path // "'", hint)
-    allocate (losses(length))
-    if (nf90_get_var(ncid, varid, losses) /= nf90_noerr) &
-      call bench_fail("cgdrag_train: cannot read train_loss_ref from '" // path // "'", hint)
-    if (nf90_close(ncid) /= nf90_noerr) call bench_fail("cgdrag_train: cannot close '" // path // "'", "")
-    if (steps > length) call bench_fail("cgdrag_train: '" // path // "' has reference losses for " // &
-      string_from_integer(length) // " steps, the run asks for " // string_from_integer(steps) // &
+    allocate (losses(0))
+    call npy_shape(path // "/train_loss_ref.npy", extents, stat, message)
+    if (stat == 0 .and. size(extents) /= 1) then
+      stat = 1
+      message = "'" // path // "/train_loss_ref.npy' is not one-dimensional"
+    end if
+    if (stat /= 0) call bench_fail("cgdrag_train: " // trim(message), hint)
+    deallocate (losses)
+    allocate (losses(extents(1)))
+    call npy_read(path // "/train_loss_ref.npy", losses, extents, stat=stat, errmsg=message)
+    if (stat /= 0) call bench_fail("cgdrag_train: " // trim(message), hint)
+    if (steps > size(losses)) call bench_fail("cgdrag_train: '" // path // "' has reference losses for " // &
+      string_from_integer(size(losses)) // " steps, the run asks for " // string_from_integer(steps) // &
       " (warm-up included)", "(run fewer steps)")
   end function train_references
 

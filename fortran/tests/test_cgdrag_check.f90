@@ -1,15 +1,15 @@
 !> test_cgdrag_check -- the cgdrag drivers' correctness check applied to outputs
 !> written by a test, so that tests can plant faults and see what the check says.
 !>
-!> usage: test_cgdrag_check <data.nc> <outputs.nc>
-!> <data.nc> holds inputs and references (`ftbench inputs`); <outputs.nc> holds
-!> gwfu and gwfv (lev, lat, lon in netCDF = Fortran (lon, lat, lev)) on the whole
-!> T42 grid. Prints "max_error_ratio <r>" and "max_abs_error <d>" (the values the
-!> drivers record) and "passed T|F"; exits 0 unless a file cannot be read.
+!> usage: test_cgdrag_check <data dir> <outputs dir>
+!> <data dir> holds inputs and references (`ftbench inputs`); <outputs dir> holds
+!> gwfu.npy and gwfv.npy, float64 (lon, lat, lev) in Fortran order on the whole
+!> T42 grid (as a driver's --output writes them). Prints "max_error_ratio <r>" and
+!> "max_abs_error <d>" (the values the drivers record) and "passed T|F"; exits 0
+!> unless a file cannot be read.
 program test_cgdrag_check
   use, intrinsic :: iso_fortran_env, only: real64, output_unit
-  use netcdf, only: nf90_open, nf90_close, nf90_inq_varid, nf90_get_var, nf90_nowrite, nf90_noerr, &
-                    nf90_strerror
+  use bench_npy, only: npy_read
   use cgdrag_case, only: cgdrag_data, cgdrag_read, cgdrag_check_create, cgdrag_compare, nlon, nlat, nlev
   use bench_check, only: check_log, check_record, check_passed
   implicit none
@@ -18,16 +18,13 @@ program test_cgdrag_check
   type(check_log) :: check
   character(len=4096) :: data_path, outputs_path
   real(real64), allocatable :: gwfu(:, :, :), gwfv(:, :, :)
-  integer :: ncid
 
   call get_command_argument(1, data_path)
   call get_command_argument(2, outputs_path)
   call cgdrag_read(data, trim(data_path), nlon * nlat)
   allocate (gwfu(nlon, nlat, nlev), gwfv(nlon, nlat, nlev))
-  call nc(nf90_open(trim(outputs_path), nf90_nowrite, ncid))
-  call read_variable("gwfu", gwfu)
-  call read_variable("gwfv", gwfv)
-  call nc(nf90_close(ncid))
+  call npy_read(trim(outputs_path) // "/gwfu.npy", gwfu, [nlon, nlat, nlev])
+  call npy_read(trim(outputs_path) // "/gwfv.npy", gwfv, [nlon, nlat, nlev])
 
   call cgdrag_check_create(check, 1, 0)
   call cgdrag_compare(check, 1, data, gwfu, gwfv)
@@ -35,20 +32,5 @@ program test_cgdrag_check
   write (output_unit, '(a, es24.16)') 'max_error_ratio ', check%ratios(1)
   write (output_unit, '(a, es24.16)') 'max_abs_error ', check%abs_errors(1)
   write (output_unit, '(a, l1)') 'passed ', check_passed(check)
-
-contains
-
-  subroutine read_variable(name, values)
-    character(len=*), intent(in) :: name
-    real(real64), intent(out) :: values(:, :, :)
-    integer :: varid
-    call nc(nf90_inq_varid(ncid, name, varid))
-    call nc(nf90_get_var(ncid, varid, values))
-  end subroutine read_variable
-
-  subroutine nc(code)
-    integer, intent(in) :: code
-    if (code /= nf90_noerr) error stop trim(nf90_strerror(code))
-  end subroutine nc
 
 end program test_cgdrag_check

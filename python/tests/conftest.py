@@ -191,8 +191,8 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # References made on 1 thread, as most tests run the drivers: outputs then equal
     # them exactly; the 2-thread references check that runs on another thread
     # count stay within the tolerance (test_checks.py).
-    write_inputs(directory / "data" / "cgdrag_t42.nc", checkpoint, threads=1)
-    write_inputs(directory / "data" / "cgdrag_t42_2threads.nc", checkpoint, threads=2)
+    write_inputs(directory / "data" / "cgdrag_t42", checkpoint, threads=1)
+    write_inputs(directory / "data" / "cgdrag_t42_2threads", checkpoint, threads=2)
     # AOTInductor packages the coupling layers must refuse to load.
     package = directory / "large_stride_vectorized_cpu.pt2"
     metadata = json.loads(

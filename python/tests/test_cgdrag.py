@@ -89,7 +89,7 @@ def test_argument_order_matters() -> None:
 
 
 def test_inputs_are_mima_shaped(model_dir: Path) -> None:
-    data = read_inputs(model_dir / "data" / "cgdrag_t42.nc")
+    data = read_inputs(model_dir / "data" / "cgdrag_t42")
     assert data["uuu"].shape == (N_LON, N_LAT, 40) and data["psfc"].shape == (N_LON, N_LAT)
     np.testing.assert_allclose(data["lat"], gaussian_latitudes())
     assert np.all(np.diff(data["lat"]) > 0) and -90 < data["lat"][0] < -87
@@ -223,7 +223,12 @@ def test_columns_option_runs_a_sub_block(build_dir: Path, model_dir: Path, tmp_p
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--data", "/nowhere/x.nc"], 1, "cgdrag_read: cannot open '/nowhere/x.nc': "),
+        (
+            ["--data", "/nowhere/x"],
+            1,
+            "cgdrag_read: npy_read: '/nowhere/x/uuu.npy': No such file or directory "
+            "(write the inputs with `ftbench inputs`",
+        ),
         (["--columns", "100"], 2, "--columns must be at least 128, got 100"),
         (["--columns", "200"], 2, "--columns must be a multiple of 128"),
     ],
@@ -242,22 +247,22 @@ def test_driver_input_errors(
 def test_non_finite_inputs_are_refused_by_every_path(
     build_dir: Path, model_dir: Path, tmp_path: Path, program: str
 ) -> None:
-    """A NaN in the netCDF inputs is refused before the model load, in one line naming
+    """A NaN in the inputs is refused before the model load, in one line naming
     the variable and the fix, by the Fortran drivers and both native baselines alike
     (none of them measures a run whose every check would fail)."""
+    import shutil
     import sys
-
-    import netCDF4
 
     models = tmp_path / "models"
     (models / "data").mkdir(parents=True)
     for entry in model_dir.iterdir():
         if entry.name != "data":
             (models / entry.name).symlink_to(entry)
-    data = models / "data" / "cgdrag_t42.nc"
-    data.write_bytes((model_dir / "data" / "cgdrag_t42.nc").read_bytes())
-    with netCDF4.Dataset(data, "a") as nc:
-        nc.variables["vvv"][3, 5, 7] = np.nan
+    data = models / "data" / "cgdrag_t42"
+    shutil.copytree(model_dir / "data" / "cgdrag_t42", data)
+    vvv = np.load(data / "vvv.npy")
+    vvv[7, 5, 3] = np.nan
+    np.save(data / "vvv.npy", np.asfortranarray(vvv))
     command = {
         "benchmarker_cgdrag_torch": [build_dir / "bin" / program, models, "cgdrag_cpu.pt", 1],
         "native C++": [build_dir / "bin" / "benchmarker_native_cpp", models, "cgdrag_cpu.pt"]
@@ -308,7 +313,7 @@ def test_checkpoint_hash_in_exports_and_inputs_and_is_current(
     digest = file_sha256(checkpoint)
     for name in ("cgdrag_cpu.pt", "cgdrag_traced_cpu.pt", "cgdrag_cpu.pt2"):
         assert read_metadata(model_dir / name)["checkpoint_sha256"] == digest
-    data_file = model_dir / "data" / "cgdrag_t42.nc"
+    data_file = model_dir / "data" / "cgdrag_t42"
     assert read_inputs(data_file)["checkpoint_sha256"] == digest
     assert is_current(data_file, checkpoint) and is_current(data_file, checkpoint, threads=1)
     assert not is_current(data_file, checkpoint, threads=2)  # made on 1 thread
@@ -317,7 +322,7 @@ def test_checkpoint_hash_in_exports_and_inputs_and_is_current(
     changed["means"] = changed["means"] + 1.0
     wavenet.save_checkpoint(changed, other)
     assert not is_current(data_file, other)
-    assert not is_current(tmp_path / "none.nc", checkpoint)
+    assert not is_current(tmp_path / "none", checkpoint)
 
 
 def test_emulator_refuses_a_view_that_would_need_a_copy(model_dir: Path) -> None:

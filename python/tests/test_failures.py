@@ -63,10 +63,10 @@ def test_missing_data_file_writes_no_results(
     results = tmp_path / "r.json"
     out = run(
         [build_dir / "bin" / "benchmarker_cgdrag_torch", model_dir, "cgdrag_cpu.pt", 1]
-        + ["--data", tmp_path / "none.nc", "--json", results]
+        + ["--data", tmp_path / "none", "--json", results]
     )
     assert out.returncode == 1 and out.stderr.count("\n") == 1
-    assert f"cgdrag_read: cannot open '{tmp_path / 'none.nc'}'" in out.stderr
+    assert f"cgdrag_read: npy_read: '{tmp_path / 'none' / 'uuu.npy'}'" in out.stderr
     assert list(tmp_path.iterdir()) == []
 
 

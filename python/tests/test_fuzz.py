@@ -275,93 +275,112 @@ def test_bad_emulator_modules(build_dir: Path, faults: list[tuple[str, str]]) ->
         check_refused([*command, "2", "4", "--torchscript", "none"], "emulator module", (1,), key)
 
 
-NC_FIELDS = ("uuu", "vvv", "psfc", "lat", "gwfu_ref", "gwfv_ref")
-NC_ATTRIBUTES = ("checkpoint_sha256", "reference_threads", "reference_cpu_model", "reference_blas")
+INPUT_FIELDS = ("uuu", "vvv", "psfc", "lat", "gwfu_ref", "gwfv_ref")
+INPUT_ATTRIBUTES = (
+    "checkpoint_sha256",
+    "reference_threads",
+    "reference_cpu_model",
+    "reference_blas",
+)
 
 
-def _write_netcdf(good: Path, bad: Path, fault: str, name: str, draw: int) -> None:
-    """A copy of the inputs file ``good`` with one ``fault`` in variable or attribute
-    ``name`` (``draw`` picks positions and sizes)."""
-    import netCDF4
+def _write_inputs(good: Path, bad: Path, fault: str, name: str, draw: int) -> None:
+    """A copy of the inputs directory ``good`` with one ``fault`` in the file of
+    variable or attribute ``name`` (``draw`` picks positions and sizes)."""
+    import shutil
+
     import numpy as np
 
+    shutil.copytree(good, bad)
+    target = bad / f"{name}.npy"
+    data = target.read_bytes()
+    if fault == "missing file":
+        target.unlink()
+        return
     if fault in ("random bytes", "truncated"):
-        data = good.read_bytes()
         content = (
             data[: 1 + draw % (len(data) - 1)]
             if fault == "truncated"
             else (np.random.default_rng(draw).bytes(1 + draw % 4096))
         )
-        bad.write_bytes(content)
+        target.write_bytes(content)
         return
-    with netCDF4.Dataset(good) as source:  # lev 40, lat 64, lon 128, train_step
-        sizes = {name: len(dimension) for name, dimension in source.dimensions.items()}
-    if fault == "wrong dimension":
-        dimension = ("lev", "lat", "lon")[draw % 3]
-        sizes[dimension] += (-1, 1, -sizes[dimension] // 2)[draw // 3 % 3]
-    with netCDF4.Dataset(good) as source, netCDF4.Dataset(bad, "w") as target:
-        for attribute in source.ncattrs():
-            if not (fault == "missing attribute" and attribute == name):
-                target.setncattr(attribute, source.getncattr(attribute))
-        for dimension, size in sizes.items():
-            target.createDimension(dimension, size)
-        for variable in source.variables.values():
-            if fault == "missing variable" and variable.name == name:
-                continue
-            dims = variable.dimensions
-            values = np.array(variable[:].data)
-            if fault == "wrong rank" and variable.name == name:
-                dims, values = dims[1:] or ("lon",), values[0]
-            values = values[tuple(slice(0, sizes[d]) for d in dims)]
-            values = np.pad(
-                values, [(0, sizes[d] - n) for d, n in zip(dims, values.shape, strict=True)], "edge"
-            )
-            if fault == "non-finite" and variable.name == name:
-                flat = values.reshape(-1)
-                rng = np.random.default_rng(draw)
-                spots = rng.choice(flat.size, size=1 + draw % 5, replace=False)
-                flat[spots] = rng.choice([np.nan, np.inf, -np.inf], size=spots.size)
-            target.createVariable(variable.name, "f8", dims)[:] = values
+    values = np.load(target)
+    if fault == "wrong shape":
+        axis = draw % values.ndim
+        size = values.shape[axis] + (-1, 1, -(values.shape[axis] // 2))[draw // 3 % 3]
+        values = np.resize(np.moveaxis(values, axis, 0), (size, *np.delete(values.shape, axis)))
+        values = np.moveaxis(values, 0, axis)
+    elif fault == "wrong rank":
+        values = values[0]
+    elif fault == "C order":
+        np.save(target, np.ascontiguousarray(values))
+        return
+    elif fault == "wrong dtype":
+        if values.dtype.kind == "S":  # a text attribute: a number instead
+            values = np.array(draw, dtype=(np.float64, np.int64)[draw % 2])
+        else:
+            values = values.astype((np.float32, np.int32, np.complex128)[draw % 3])
+    elif fault == "non-finite":
+        flat = values.reshape(-1, order="F").copy()
+        rng = np.random.default_rng(draw)
+        spots = rng.choice(flat.size, size=1 + draw % 5, replace=False)
+        flat[spots] = rng.choice([np.nan, np.inf, -np.inf], size=spots.size)
+        values = flat.reshape(values.shape, order="F")
+    np.save(target, np.asfortranarray(values) if values.ndim > 1 else values)
 
 
 @fuzz(40)
 @given(
     fault=st.sampled_from(
         [
-            "missing variable",
-            "missing attribute",
-            "wrong dimension",
+            "missing file",
+            "wrong shape",
             "wrong rank",
+            "C order",
+            "wrong dtype",
             "non-finite",
             "random bytes",
             "truncated",
         ]
     ),
-    field=st.sampled_from(NC_FIELDS),
-    attribute=st.sampled_from(NC_ATTRIBUTES),
+    field=st.sampled_from(INPUT_FIELDS),
+    attribute=st.sampled_from(INPUT_ATTRIBUTES),
+    on_attribute=st.booleans(),
     draw=st.integers(0, 10**6),
 )
-def test_bad_netcdf_inputs(
-    build_dir: Path, model_dir: Path, fault: str, field: str, attribute: str, draw: int
+def test_bad_inputs(
+    build_dir: Path,
+    model_dir: Path,
+    fault: str,
+    field: str,
+    attribute: str,
+    on_attribute: bool,
+    draw: int,
 ) -> None:
-    """The cgdrag driver on netCDF inputs with a variable or global attribute missing,
-    a dimension of another length, a field of another rank, NaN or infinite values in
-    any field (inputs or references, anywhere in the rows read), or not netCDF at
-    all: one line naming the file and the fix, exit 1, no results file."""
-    name = attribute if fault == "missing attribute" else field
-    if fault == "wrong rank" and name == "lat":
-        name = "psfc"  # lat is 1-D: a rank-2 field loses a dimension instead
+    """The cgdrag driver on an inputs directory with one file missing, of another
+    shape, rank, order or dtype, with NaN or infinite values in any field (inputs or
+    references, anywhere in the rows read), truncated, or not a .npy file at all:
+    one line naming the file and the fix, exit 1, no results file. Attributes
+    (scalars) get the faults that apply to them."""
+    name = field
+    if on_attribute and fault in ("missing file", "wrong dtype", "random bytes", "truncated"):
+        name = attribute
+    if fault in ("wrong rank", "C order") and name == "lat":
+        name = "psfc"  # lat is 1-D: it has no lower rank worth testing and no order
     with tempfile.TemporaryDirectory() as directory:
-        bad = Path(directory) / "bad.nc"
-        _write_netcdf(model_dir / "data" / "cgdrag_t42.nc", bad, fault, name, draw)
-        key = ("netcdf", fault, name, hashlib.sha256(bad.read_bytes()).hexdigest())
+        bad = Path(directory) / "bad"
+        _write_inputs(model_dir / "data" / "cgdrag_t42", bad, fault, name, draw)
+        target = bad / f"{name}.npy"
+        content = target.read_bytes() if target.exists() else b""
+        key = ("inputs", fault, name, hashlib.sha256(content).hexdigest())
         command = [build_dir / "bin" / "benchmarker_cgdrag_torch", model_dir, "cgdrag_cpu.pt"]
         # Drivers read only the rows they use (an MPI rank its band): a NaN is refused
         # where it is read, so the non-finite cases read the whole grid (refused
         # before the model load); the others 1 row.
         columns = "8192" if fault == "non-finite" else "128"
         check_refused(
-            [*command, "1", "--data", bad, "--columns", columns], f"netCDF: {fault}", (1,), key
+            [*command, "1", "--data", bad, "--columns", columns], f"inputs: {fault}", (1,), key
         )
 
 

@@ -183,7 +183,7 @@ def python_trained(model_dir: Path, steps: int) -> tuple[np.ndarray, dict[str, n
     from ftbench import inputs, training
     from ftbench.models import wavenet
 
-    data = inputs.read_inputs(model_dir / "data" / "cgdrag_t42.nc")
+    data = inputs.read_inputs(model_dir / "data" / "cgdrag_t42")
     lat2d = np.broadcast_to(data["lat"][np.newaxis, :], data["psfc"].shape)
     model = wavenet.build(model_dir / "wavenet_checkpoint.pt")
     previous = torch.get_num_threads()

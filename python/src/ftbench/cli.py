@@ -230,12 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT, help="checkpoint file")
     p.set_defaults(run=_cmd_checkpoint)
 
-    p = sub.add_parser("inputs", help="write the cgdrag inputs and reference outputs (netCDF)")
+    p = sub.add_parser(
+        "inputs", help="write the cgdrag inputs and reference outputs (a directory of .npy files)"
+    )
     p.add_argument(
-        "--out", type=Path, default=Path("models/data/cgdrag_t42.nc"), help="netCDF file to write"
+        "--out",
+        type=Path,
+        default=Path("models/data/cgdrag_t42"),
+        help="directory to write (replaced)",
     )
     p.add_argument("--checkpoint", type=Path, help=checkpoint_help)
-    p.add_argument("--force", action="store_true", help="write even if the file is up to date")
+    p.add_argument("--force", action="store_true", help="write even if the inputs are up to date")
     p.add_argument(
         "--threads",
         type=int,

@@ -154,7 +154,7 @@ class CgdragF2pyCase(_F2pyCase, native._CgdragCase):
         column arrays.
 
         Raises:
-            FileNotFoundError: no netCDF file or no f2py module; ValueError: a bad
+            FileNotFoundError: no inputs directory or no f2py module; ValueError: a bad
             order, grad mode or column count.
         """
         native._CgdragCase.__init__(self, config)

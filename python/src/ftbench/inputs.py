@@ -15,9 +15,13 @@ The grid is MiMA's T42 Gaussian grid: 128 longitudes x 64 Gaussian latitudes x
 * ``train_loss_ref`` (train_step): the loss of each of the first steps of the
   online-training benchmark (:mod:`ftbench.training`), native Python.
 
-Files are netCDF-4 (the climate community's format; read in Fortran with
-netcdf-fortran). netCDF stores dimensions C-first, so Fortran sees
-``uuu(lon, lat, lev)``. Columns are numbered as in Fortran: column
+They are written as a directory of NumPy ``.npy`` files, one per variable, in
+Fortran order (``numpy.save`` of a Fortran-ordered array: shape (lon, lat, lev),
+``fortran_order`` True), plus the file's attributes as scalars (byte strings,
+``reference_threads`` an int64). A format that needs no extra C library: the
+Fortran drivers and the C++ baseline read it with the project's own small
+reader (``fortran/common/bench_npy_c.h``), so the benchmarks build where netCDF
+is missing (a GPU machine's image, issue 18). Columns are numbered as in Fortran: column
 ``c = i + 128 (j - 1)`` is longitude ``i`` and latitude ``j``, so the (8192, 40)
 model input is ``uuu`` reshaped in Fortran order. See docs/cgdrag.md.
 """
@@ -25,11 +29,11 @@ model input is ``uuu`` reshaped in Fortran order. See docs/cgdrag.md.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import netCDF4
 import numpy as np
 import torch
 
@@ -123,14 +127,29 @@ def reference_drag(
     return drag.numpy().reshape(wind.shape, order="F")
 
 
-def write_inputs(path: Path, checkpoint: Path, threads: int = 0) -> Path:
-    """Write the inputs and the references computed with ``checkpoint`` to a netCDF file.
+HISTORY = f"written by ftbench {__version__} (ftbench inputs)"
+"""The ``history`` attribute: inputs written by another version are rewritten."""
+FIELDS = ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref")
+"""The (lon, lat[, lev]) fields of the inputs."""
+CONDITIONS = ("threads", "cpu_model", "cpu_capability", "blas", "torch_version")
+"""The rounding conditions of the references, stored as ``reference_<name>``."""
 
-    Written to a temporary file first and renamed, so no partial file appears.
-    The file's global attributes name the checkpoint and its SHA-256, and the
-    conditions the references' rounding depended on (``reference_threads``,
-    ``reference_cpu_model``, ``reference_cpu_capability``, ``reference_blas``,
-    ``reference_torch_version``; see :func:`ftbench.checks.rounding_conditions`).
+
+def write_inputs(path: Path, checkpoint: Path, threads: int = 0) -> Path:
+    """Write the inputs and the references computed with ``checkpoint`` to the
+    directory ``path`` (replaced if it exists), one ``<name>.npy`` per variable:
+    ``uuu``, ``vvv``, ``gwfu_ref``, ``gwfv_ref`` (lon, lat, lev), ``psfc`` (lon,
+    lat), the coordinates ``lon``, ``lat`` (degrees) and ``pfull`` (Pa), and
+    ``train_loss_ref`` (step), all float64, Fortran order; and the attributes as
+    scalars: ``title``, ``history``, ``column_order``, ``checkpoint`` and its
+    ``checkpoint_sha256``, and the conditions the references' rounding depended
+    on (``reference_threads`` as int64, ``reference_cpu_model``,
+    ``reference_cpu_capability``, ``reference_blas``, ``reference_torch_version``
+    as byte strings; see :func:`ftbench.checks.rounding_conditions`). Units are
+    in docs/cgdrag.md.
+
+    Written to a temporary directory beside ``path`` first and renamed, so no
+    partial set of files appears under ``path``.
 
     Args:
         threads: torch intra-op threads for the references (0: torch's default);
@@ -159,79 +178,72 @@ def write_inputs(path: Path, checkpoint: Path, threads: int = 0) -> Path:
         )
     finally:
         torch.set_num_threads(previous)
+    arrays = {
+        "uuu": fields["uuu"],
+        "vvv": fields["vvv"],
+        "psfc": fields["psfc"],
+        "gwfu_ref": gwfu,
+        "gwfv_ref": gwfv,
+        "lon": np.linspace(0.0, 360.0, N_LON, endpoint=False),
+        "lat": fields["lat"],
+        "pfull": full_levels(),
+        "train_loss_ref": losses,
+    }
+    texts = {
+        "title": "MiMA-like T42 inputs and WaveNet-2 reference drag (fortran-torch-bench)",
+        "history": HISTORY,
+        "column_order": "Fortran: column c = i + 128*(j-1) for longitude i, latitude j",
+        "checkpoint": Path(checkpoint).name,
+        "checkpoint_sha256": file_sha256(checkpoint),
+        **{f"reference_{key}": str(value) for key, value in conditions.items() if key != "threads"},
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
-        with netCDF4.Dataset(temporary, "w", format="NETCDF4") as nc:
-            nc.title = "MiMA-like T42 inputs and WaveNet-2 reference drag (fortran-torch-bench)"
-            nc.history = f"written by ftbench {__version__} (ftbench inputs)"
-            nc.checkpoint = Path(checkpoint).name
-            nc.checkpoint_sha256 = file_sha256(checkpoint)
-            for key, value in conditions.items():
-                setattr(nc, f"reference_{key}", value)
-            nc.column_order = "Fortran: column c = i + 128*(j-1) for longitude i, latitude j"
-            nc.createDimension("lev", N_LEV)
-            nc.createDimension("lat", N_LAT)
-            nc.createDimension("lon", N_LON)
-            coordinates = {
-                "lon": (("lon",), np.linspace(0.0, 360.0, N_LON, endpoint=False), "degrees_east"),
-                "lat": (("lat",), fields["lat"], "degrees_north"),
-                "pfull": (("lev",), full_levels(), "Pa"),
-            }
-            for name, (dims, values, units) in coordinates.items():
-                variable = nc.createVariable(name, "f8", dims)
-                variable.units = units
-                variable[:] = values
-            data = {
-                "uuu": (fields["uuu"], "m s-1", "zonal wind"),
-                "vvv": (fields["vvv"], "m s-1", "meridional wind"),
-                "psfc": (fields["psfc"], "Pa", "surface pressure"),
-                "gwfu_ref": (gwfu, "m s-2", "WaveNet-2 gravity-wave drag from uuu"),
-                "gwfv_ref": (gwfv, "m s-2", "WaveNet-2 gravity-wave drag from vvv"),
-            }
-            for name, (values, units, long_name) in data.items():
-                dims = ("lev", "lat", "lon") if values.ndim == 3 else ("lat", "lon")
-                variable = nc.createVariable(name, "f8", dims)
-                variable.units = units
-                variable.long_name = long_name
-                variable[:] = values.T  # (lon, lat[, lev]) -> netCDF's C-first (lev, lat, lon)
-            nc.createDimension("train_step", losses.size)
-            variable = nc.createVariable("train_loss_ref", "f8", ("train_step",))
-            variable.units = "m2 s-4"
-            variable.long_name = (
-                "loss of each online-training step (ftbench.training), native Python"
-            )
-            variable[:] = losses
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        for name, values in arrays.items():
+            np.save(temporary / f"{name}.npy", np.asfortranarray(values, dtype=np.float64))
+        for name, text in texts.items():
+            np.save(temporary / f"{name}.npy", np.bytes_(text.encode()))
+        np.save(temporary / "reference_threads.npy", np.int64(conditions["threads"]))
+        os.chmod(temporary, 0o755)
+        if path.exists() or path.is_symlink():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+            os.replace(path, old / path.name)
+            os.replace(temporary, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(temporary, path)
     finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+        shutil.rmtree(temporary, ignore_errors=True)
     return path
 
 
+def _text(path: Path, name: str) -> str:
+    """The byte-string attribute ``name`` of the inputs in ``path``."""
+    return np.load(path / f"{name}.npy").item().decode()
+
+
 def read_inputs(path: Path) -> dict[str, Any]:
-    """Read a file written by :func:`write_inputs`: arrays in Fortran order (lon, lat[, lev]),
-    ``checkpoint_sha256`` and ``reference_conditions`` (threads, CPU, BLAS, torch).
+    """Read a directory written by :func:`write_inputs`: arrays in Fortran order
+    (lon, lat[, lev]), ``lat``, ``train_loss_ref``, ``checkpoint_sha256`` and
+    ``reference_conditions`` (threads, CPU, BLAS, torch).
 
     Raises:
-        ValueError: a field holds NaN or infinite values.
+        FileNotFoundError: the directory or one of its files is missing.
+        ValueError: a field holds NaN or infinite values, or is not float64.
     """
-    with netCDF4.Dataset(path) as nc:
-        data: dict[str, Any] = {
-            name: np.asfortranarray(nc.variables[name][:].data.T)
-            for name in ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref")
-        }
-        data["lat"] = nc.variables["lat"][:].data
-        data["train_loss_ref"] = nc.variables["train_loss_ref"][:].data
-        data["checkpoint_sha256"] = nc.checkpoint_sha256
-        data["reference_conditions"] = {
-            key: getattr(nc, f"reference_{key}")
-            for key in ("threads", "cpu_model", "cpu_capability", "blas", "torch_version")
-        }
-        data["reference_conditions"]["threads"] = int(data["reference_conditions"]["threads"])
-    for name in ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref", "lat", "train_loss_ref"):
+    data: dict[str, Any] = {}
+    for name in (*FIELDS, "lat", "train_loss_ref"):
+        values = np.load(path / f"{name}.npy")
+        if values.dtype != np.float64:
+            raise ValueError(f"variable {name} in '{path}' is {values.dtype}, not float64")
+        data[name] = values
+    data["checkpoint_sha256"] = _text(path, "checkpoint_sha256")
+    data["reference_conditions"] = {
+        key: _text(path, f"reference_{key}") for key in CONDITIONS if key != "threads"
+    }
+    data["reference_conditions"]["threads"] = int(np.load(path / "reference_threads.npy"))
+    for name in (*FIELDS, "lat", "train_loss_ref"):
         bad = int(np.count_nonzero(~np.isfinite(data[name])))
         if bad:  # as the Fortran drivers' cgdrag_read: refused before the model load
             raise ValueError(
@@ -245,12 +257,11 @@ def is_current(path: Path, checkpoint: Path, threads: int = 0) -> bool:
     """True when ``path`` holds inputs written from ``checkpoint`` by this version
     (with references made on ``threads`` threads, when that is > 0)."""
     try:
-        with netCDF4.Dataset(path) as nc:
-            return (
-                nc.checkpoint_sha256 == file_sha256(checkpoint)
-                and nc.history == f"written by ftbench {__version__} (ftbench inputs)"
-                and (threads <= 0 or int(nc.reference_threads) == threads)
-                and "train_loss_ref" in nc.variables
-            )
-    except (OSError, AttributeError):
+        return (
+            _text(path, "checkpoint_sha256") == file_sha256(checkpoint)
+            and _text(path, "history") == HISTORY
+            and (threads <= 0 or int(np.load(path / "reference_threads.npy")) == threads)
+            and (path / "train_loss_ref.npy").is_file()
+        )
+    except (OSError, ValueError):
         return False

@@ -308,20 +308,20 @@ class _LargeStrideCase(_Case):
 
 class _CgdragCase(_Case):
     """WaveNet-2 on the first ``config.columns`` columns of the T42 grid: inputs and
-    references read from the netCDF file (as the Fortran drivers read them)."""
+    references read from the inputs directory (as the Fortran drivers read them)."""
 
     def __init__(self, config: NativeConfig) -> None:
         """Read the inputs and references: the work the Fortran drivers do before their timer.
 
         Raises:
             ValueError: a column count that is not a multiple of 128 in 128..8192.
-            FileNotFoundError: no netCDF file.
+            FileNotFoundError: no inputs directory or a file of it missing.
         """
         super().__init__(config, "cgdrag")
         if config.columns % inputs.N_LON or not 0 < config.columns <= 8192:
             raise ValueError("columns must be a multiple of 128 between 128 and 8192")
         rows = config.columns // inputs.N_LON
-        data = inputs.read_inputs(config.models / "data" / "cgdrag_t42.nc")
+        data = inputs.read_inputs(config.models / "data" / "cgdrag_t42")
         block = {
             k: np.asfortranarray(data[k][:, :rows])
             for k in ("uuu", "vvv", "psfc", "gwfu_ref", "gwfv_ref")

@@ -15,7 +15,7 @@ back every step (what an online scheme that adjusts its inputs would use).
 The numbers live in ``checks.json`` (``cgdrag_train``), which CMake turns into the
 Fortran and C++ constants, so every path trains the same way. ``ftbench inputs``
 writes the reference loss of each of the first ``reference_steps`` steps
-(:func:`reference_losses`, native Python on 1 thread) into the netCDF file, and
+(:func:`reference_losses`, native Python on 1 thread) into the inputs, and
 every path checks each step's loss against it (tolerance: ``checks.json``).
 """
 
