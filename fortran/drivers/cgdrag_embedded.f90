@@ -96,7 +96,7 @@ contains
       call embedded_load_model(doc, emulator, source%initializer, checkpoint, model)
     end if
     call timer_record_once(timer, "model load", timer_now() - t0)
-    call team%placement(torch_threads())
+    call team%placement(torch_threads(torch))
 
     if (.not. options%alloc_in_loop) call cgdrag_allocate(work, options, nlon, options%columns / nlon)
     call timer_record_once(timer, "start-up to first step", timer_now() - team%started)
@@ -158,15 +158,18 @@ contains
       if (options%alloc_in_loop) label = label // ", alloc in loop"
     end function variant_label
 
-
-    !> torch.get_num_threads() of the interpreter.
-    integer function torch_threads()
-      type(py_object) :: value
-      call py_call(torch, "get_num_threads", result=value)
-      call py_object_to(value, torch_threads)
-      call py_object_destroy(value)
-    end function torch_threads
-
   end subroutine cgdrag_embedded_run
+
+  !> torch.get_num_threads() of the interpreter. A module procedure, not an
+  !> internal one: gcov's instrumentation (the Coverage build) takes the address
+  !> of internal procedures that use their host's variables, and the trampoline
+  !> that needs made the linker ask for an executable stack.
+  integer function torch_threads(torch)
+    type(py_object), intent(in) :: torch  !< the imported torch module
+    type(py_object) :: value
+    call py_call(torch, "get_num_threads", result=value)
+    call py_object_to(value, torch_threads)
+    call py_object_destroy(value)
+  end function torch_threads
 
 end module cgdrag_embedded
