@@ -31,7 +31,10 @@ program benchmarker_cgdrag_train_forpy
   use bench_check, only: check_log, check_record
   use bench_json, only: json_document, json_set
   use cgdrag_case, only: cgdrag_cli, cgdrag_options, cgdrag_read_options, cgdrag_data, cgdrag_read, &
-                         cgdrag_describe, cgdrag_poison, dp, nlon, nlat, nlev
+                         cgdrag_describe, cgdrag_poison, dp, nlon, nlat
+  use cgdrag_phases, only: cgdrag_work, cgdrag_allocate
+  use cgdrag_embedded, only: cgdrag_arrays, cgdrag_arrays_create, cgdrag_arrays_forward, &
+                             cgdrag_arrays_destroy
   use cgdrag_train_case
   implicit none
   save  ! main-program variables static (the standard's implicit SAVE): LeakSanitizer sees them at exit
@@ -45,9 +48,9 @@ program benchmarker_cgdrag_train_forpy
   type(check_log) :: check
   type(json_document) :: doc
   type(embedded_model_source_t) :: source
-  type(py_object) :: emulator, torch, model, optimizer, ncol_a, lat_a, psfc_a, u_a, v_a, x_a, y_a, &
-                     sw_a, sl_a, sp_a, st_a, sg_a, out_a, path_a
-  real(dp), allocatable, target :: gwfcng_x(:, :, :), gwfcng_y(:, :, :)
+  type(py_object) :: emulator, torch, model, optimizer, sw_a, sl_a, sp_a, st_a, sg_a, out_a, path_a
+  type(cgdrag_work), target :: work
+  type(cgdrag_arrays) :: arrays
   real(dp), target :: out(6)
   real(dp), allocatable :: references(:), losses(:)
   character(len=:), allocatable :: model_dir, module_name, checkpoint, save_path
@@ -98,28 +101,16 @@ program benchmarker_cgdrag_train_forpy
   if (k /= 0) call bench_fail(message, "(train the model built in Python or its TorchScript file)")
   call timer_record_once(timer, "optimiser creation", timer_now() - t0)
 
-  allocate (gwfcng_x(nlon, nlat, nlev), gwfcng_y(nlon, nlat, nlev), losses(settings%warmup + settings%ntimes))
+  call cgdrag_allocate(work, options, nlon, nlat)
+  allocate (losses(settings%warmup + settings%ntimes))
   do it = 1, settings%warmup + settings%ntimes
-    call cgdrag_poison(gwfcng_x, gwfcng_y)  ! not timed: the check's safety net
+    call cgdrag_poison(work%gwfcng_x, work%gwfcng_y)  ! not timed: the check's safety net
     call timer_start(timer, t_loop)
 
-    call timer_start(timer, t_inference)
-    call py_array_from(u_a, data%uuu)
-    call py_array_from(v_a, data%vvv)
-    call py_array_from(lat_a, data%lat)
-    call py_array_from(psfc_a, data%psfc)
-    call py_array_from(x_a, gwfcng_x)
-    call py_array_from(y_a, gwfcng_y)
-    call py_object_from(ncol_a, options%columns)
-    call py_call(emulator, "compute_reshape_drag", [model, u_a, lat_a, psfc_a, x_a, ncol_a])
-    call py_call(emulator, "compute_reshape_drag", [model, v_a, lat_a, psfc_a, y_a, ncol_a])
-    call py_object_destroy(u_a)
-    call py_object_destroy(v_a)
-    call py_object_destroy(lat_a)
-    call py_object_destroy(psfc_a)
-    call py_object_destroy(x_a)
-    call py_object_destroy(y_a)
-    call py_object_destroy(ncol_a)
+    call timer_start(timer, t_inference)  ! as cgdrag_embedded's create, forward, delete
+    call cgdrag_arrays_create(arrays, data, work, options)
+    call cgdrag_arrays_forward(arrays, emulator, model)
+    call cgdrag_arrays_destroy(arrays)
     call timer_stop(timer, t_inference, it)
 
     call timer_start(timer, t_sample)
@@ -149,7 +140,7 @@ program benchmarker_cgdrag_train_forpy
     timer%seconds(it, t_gradient) = timer%seconds(it, t_gradient) + call_seconds - sum(out(2:6))
 
     call timer_stop(timer, t_loop, it)  ! the check below is not part of the step
-    call train_compare(check, it, references(it), losses(it), gwfcng_x, sample)
+    call train_compare(check, it, references(it), losses(it), work%gwfcng_x, sample)
     call check_record(check, it, timer%seconds(it, t_loop), settings%quiet)
   end do
 

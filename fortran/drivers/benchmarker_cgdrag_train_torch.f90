@@ -23,7 +23,10 @@ program benchmarker_cgdrag_train_torch
   use bench_json, only: json_document, json_set, json_set_parsed
   use bench_tolerances, only: cgdrag_train_learning_rate
   use cgdrag_case, only: cgdrag_cli, cgdrag_options, cgdrag_read_options, cgdrag_data, cgdrag_read, &
-                         cgdrag_describe, cgdrag_poison, dp, nlon, nlat, nlev
+                         cgdrag_describe, cgdrag_poison, dp, nlon, nlat
+  use cgdrag_phases, only: cgdrag_work, cgdrag_allocate
+  use cgdrag_direct, only: cgdrag_tensors, cgdrag_tensors_create, cgdrag_tensors_forward, &
+                           cgdrag_tensors_delete
   use cgdrag_train_case
   implicit none
   save  ! main-program variables static (the standard's implicit SAVE): LeakSanitizer sees them at exit
@@ -38,14 +41,13 @@ program benchmarker_cgdrag_train_torch
   type(json_document) :: doc
   type(torch_model) :: model
   type(torch_optimizer) :: optimizer
-  type(torch_tensor) :: lat_t, psfc_t, u_t, v_t, x_t, y_t, sw_t, sl_t, sp_t, st_t, prediction, loss
-  real(dp), allocatable, target :: gwfcng_x(:, :, :), gwfcng_y(:, :, :)
-  real(dp), pointer :: u_col(:, :), v_col(:, :), lat_col(:, :), psfc_col(:, :), x_col(:, :), &
-                       y_col(:, :)
+  type(cgdrag_work), target :: work
+  type(cgdrag_tensors) :: tensors
+  type(torch_tensor) :: sw_t, sl_t, sp_t, st_t, prediction, loss
   real(dp), allocatable :: references(:), losses(:)
   character(len=:), allocatable :: model_file, metadata, save_path
   character(len=512) :: message
-  integer :: it, stat, ncol
+  integer :: it, stat
   real(real64) :: t0
 
   call cgdrag_cli(cli, "benchmarker_cgdrag_train_torch", "direct libtorch", "model-file", &
@@ -65,8 +67,7 @@ program benchmarker_cgdrag_train_torch
   call cgdrag_read(data, options%data_path, options%columns)
   references = train_references(options%data_path, settings%warmup + settings%ntimes)
   call cgdrag_describe(doc, data, options)
-  ncol = options%columns
-  call train_sample_create(sample, ncol)
+  call train_sample_create(sample, options%columns)
   call train_describe(doc, sample)
   if (settings%threads > 0) call torch_set_num_threads(settings%threads)
   call timer_create(timer, train_phase_names, settings%ntimes, settings%warmup)
@@ -84,32 +85,16 @@ program benchmarker_cgdrag_train_torch
   call timer_record_once(timer, "optimiser creation", timer_now() - t0)
   metadata = torch_model_metadata(model)
 
-  allocate (gwfcng_x(nlon, nlat, nlev), gwfcng_y(nlon, nlat, nlev), losses(settings%warmup + settings%ntimes))
+  call cgdrag_allocate(work, options, nlon, nlat)
+  allocate (losses(settings%warmup + settings%ntimes))
   do it = 1, settings%warmup + settings%ntimes
-    call cgdrag_poison(gwfcng_x, gwfcng_y)  ! not timed: the check's safety net
+    call cgdrag_poison(work%gwfcng_x, work%gwfcng_y)  ! not timed: the check's safety net
     call timer_start(timer, t_loop)
 
-    call timer_start(timer, t_inference)
-    u_col(1:ncol, 1:nlev) => data%uuu
-    v_col(1:ncol, 1:nlev) => data%vvv
-    lat_col(1:ncol, 1:1) => data%lat
-    psfc_col(1:ncol, 1:1) => data%psfc
-    x_col(1:ncol, 1:nlev) => gwfcng_x
-    y_col(1:ncol, 1:nlev) => gwfcng_y
-    call torch_tensor_from_array(u_t, u_col)
-    call torch_tensor_from_array(v_t, v_col)
-    call torch_tensor_from_array(lat_t, lat_col)
-    call torch_tensor_from_array(psfc_t, psfc_col)
-    call torch_tensor_from_array(x_t, x_col)
-    call torch_tensor_from_array(y_t, y_col)
-    call torch_model_forward(model, [u_t, lat_t, psfc_t], [x_t])
-    call torch_model_forward(model, [v_t, lat_t, psfc_t], [y_t])
-    call torch_tensor_delete(u_t)
-    call torch_tensor_delete(v_t)
-    call torch_tensor_delete(lat_t)
-    call torch_tensor_delete(psfc_t)
-    call torch_tensor_delete(x_t)
-    call torch_tensor_delete(y_t)
+    call timer_start(timer, t_inference)  ! as cgdrag_direct's create, forward, delete
+    call cgdrag_tensors_create(tensors, data, work, options)
+    call cgdrag_tensors_forward(tensors, model)
+    call cgdrag_tensors_delete(tensors)
     call timer_stop(timer, t_inference, it)
 
     call timer_start(timer, t_sample)
@@ -150,7 +135,7 @@ program benchmarker_cgdrag_train_torch
     call timer_stop(timer, t_gradient, it)
 
     call timer_stop(timer, t_loop, it)  ! the check below is not part of the step
-    call train_compare(check, it, references(it), losses(it), gwfcng_x, sample)
+    call train_compare(check, it, references(it), losses(it), work%gwfcng_x, sample)
     call check_record(check, it, timer%seconds(it, t_loop), settings%quiet)
   end do
 

@@ -34,6 +34,13 @@ module cgdrag_direct
   private
 
   public :: cgdrag_direct_run
+  public :: cgdrag_tensors, cgdrag_tensors_create, cgdrag_tensors_forward, cgdrag_tensors_delete
+
+  !> The tensors of one step, each over a Fortran array of the step (no copy):
+  !> winds u, v and drag x, y (ncol, nlev), latitude and surface pressure (ncol, 1).
+  type :: cgdrag_tensors
+    type(torch_tensor) :: u, v, lat, psfc, x, y
+  end type cgdrag_tensors
 
 contains
 
@@ -53,12 +60,10 @@ contains
     type(check_log) :: check
     type(json_document) :: doc
     type(torch_model) :: model
-    type(torch_tensor) :: lat_t, psfc_t, u_t, v_t, x_t, y_t
-    real(dp), pointer :: u_col(:, :), v_col(:, :), lat_col(:, :), psfc_col(:, :), x_col(:, :), &
-                         y_col(:, :)
+    type(cgdrag_tensors) :: tensors
     character(len=:), allocatable :: model_file, metadata
     character(len=512) :: message
-    integer :: it, stat, ncol
+    integer :: it, stat
     real(real64) :: t0
 
     call cgdrag_cli(cli, program, "direct libtorch", "model-file", &
@@ -76,7 +81,6 @@ contains
     call cgdrag_read(data, options%data_path, options%columns, options%first_row)
     data%reference_max = team%max_all(data%reference_max)
     call cgdrag_describe(doc, data, options)
-    ncol = options%columns
     if (settings%threads > 0) call torch_set_num_threads(settings%threads)
     call timer_create(timer, cgdrag_phase_names, settings%ntimes, settings%warmup)
     call cgdrag_check_create(check, settings%ntimes, settings%warmup)
@@ -96,41 +100,15 @@ contains
       call cgdrag_step_start(timer, it, work, options, data)
 
       call timer_start(timer, p_create)
-      if (options%explicit_reshape) then
-        u_col => work%u_col
-        v_col => work%v_col
-        lat_col => work%lat_col
-        psfc_col => work%psfc_col
-        x_col => work%x_col
-        y_col => work%y_col
-      else
-        u_col(1:ncol, 1:nlev) => data%uuu
-        v_col(1:ncol, 1:nlev) => data%vvv
-        lat_col(1:ncol, 1:1) => data%lat
-        psfc_col(1:ncol, 1:1) => data%psfc
-        x_col(1:ncol, 1:nlev) => work%gwfcng_x
-        y_col(1:ncol, 1:nlev) => work%gwfcng_y
-      end if
-      call torch_tensor_from_array(u_t, u_col)
-      call torch_tensor_from_array(v_t, v_col)
-      call torch_tensor_from_array(lat_t, lat_col)
-      call torch_tensor_from_array(psfc_t, psfc_col)
-      call torch_tensor_from_array(x_t, x_col)
-      call torch_tensor_from_array(y_t, y_col)
+      call cgdrag_tensors_create(tensors, data, work, options)
       call timer_stop(timer, p_create, it)
 
       call timer_start(timer, p_forward)
-      call torch_model_forward(model, [u_t, lat_t, psfc_t], [x_t])
-      call torch_model_forward(model, [v_t, lat_t, psfc_t], [y_t])
+      call cgdrag_tensors_forward(tensors, model)
       call timer_stop(timer, p_forward, it)
 
       call timer_start(timer, p_delete)
-      call torch_tensor_delete(u_t)
-      call torch_tensor_delete(v_t)
-      call torch_tensor_delete(lat_t)
-      call torch_tensor_delete(psfc_t)
-      call torch_tensor_delete(x_t)
-      call torch_tensor_delete(y_t)
+      call cgdrag_tensors_delete(tensors)
       call timer_stop(timer, p_delete, it)
 
       call cgdrag_step_finish(timer, it, work, options, data, check, settings%quiet, &
@@ -155,5 +133,61 @@ contains
     end function variant_label
 
   end subroutine cgdrag_direct_run
+
+  !> Wrap the step's arrays as tensors, without copying: with --explicit-reshape
+  !> the column arrays of `work`, else the (lon, lat, lev) fields of `data` and
+  !> the drag arrays of `work` viewed as columns (rank-remapping pointers, column
+  !> c = i + nlon (j - 1)).
+  subroutine cgdrag_tensors_create(tensors, data, work, options)
+    type(cgdrag_tensors), intent(inout) :: tensors       !< tensors of the step (new)
+    type(cgdrag_data), target, intent(in) :: data         !< inputs of the process's band
+    type(cgdrag_work), target, intent(inout) :: work      !< the step's arrays (outputs)
+    type(cgdrag_options), intent(in) :: options           !< --columns, --explicit-reshape
+    real(dp), pointer :: u_col(:, :), v_col(:, :), lat_col(:, :), psfc_col(:, :), x_col(:, :), &
+                         y_col(:, :)
+    integer :: ncol
+    ncol = options%columns
+    if (options%explicit_reshape) then
+      u_col => work%u_col
+      v_col => work%v_col
+      lat_col => work%lat_col
+      psfc_col => work%psfc_col
+      x_col => work%x_col
+      y_col => work%y_col
+    else
+      u_col(1:ncol, 1:nlev) => data%uuu
+      v_col(1:ncol, 1:nlev) => data%vvv
+      lat_col(1:ncol, 1:1) => data%lat
+      psfc_col(1:ncol, 1:1) => data%psfc
+      x_col(1:ncol, 1:nlev) => work%gwfcng_x
+      y_col(1:ncol, 1:nlev) => work%gwfcng_y
+    end if
+    call torch_tensor_from_array(tensors%u, u_col)
+    call torch_tensor_from_array(tensors%v, v_col)
+    call torch_tensor_from_array(tensors%lat, lat_col)
+    call torch_tensor_from_array(tensors%psfc, psfc_col)
+    call torch_tensor_from_array(tensors%x, x_col)
+    call torch_tensor_from_array(tensors%y, y_col)
+  end subroutine cgdrag_tensors_create
+
+  !> The step's two forwards: drag x from wind u, drag y from wind v, written into
+  !> the Fortran arrays under tensors%x and tensors%y.
+  subroutine cgdrag_tensors_forward(tensors, model)
+    type(cgdrag_tensors), intent(in) :: tensors     !< tensors of the step
+    type(torch_model), intent(in) :: model          !< WaveNet-2, forward(wind, lat, psfc)
+    call torch_model_forward(model, [tensors%u, tensors%lat, tensors%psfc], [tensors%x])
+    call torch_model_forward(model, [tensors%v, tensors%lat, tensors%psfc], [tensors%y])
+  end subroutine cgdrag_tensors_forward
+
+  !> Release the step's tensors (the Fortran arrays stay).
+  subroutine cgdrag_tensors_delete(tensors)
+    type(cgdrag_tensors), intent(inout) :: tensors  !< tensors of the step
+    call torch_tensor_delete(tensors%u)
+    call torch_tensor_delete(tensors%v)
+    call torch_tensor_delete(tensors%lat)
+    call torch_tensor_delete(tensors%psfc)
+    call torch_tensor_delete(tensors%x)
+    call torch_tensor_delete(tensors%y)
+  end subroutine cgdrag_tensors_delete
 
 end module cgdrag_direct

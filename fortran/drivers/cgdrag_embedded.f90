@@ -40,6 +40,13 @@ module cgdrag_embedded
   private
 
   public :: cgdrag_embedded_run
+  public :: cgdrag_arrays, cgdrag_arrays_create, cgdrag_arrays_forward, cgdrag_arrays_destroy
+
+  !> The Python objects of one step: NumPy views of the step's Fortran arrays (no
+  !> copy; winds u, v, latitude, surface pressure and drag x, y) and the column count.
+  type :: cgdrag_arrays
+    type(py_object) :: u, v, lat, psfc, x, y, ncol
+  end type cgdrag_arrays
 
 contains
 
@@ -58,7 +65,8 @@ contains
     type(phase_timer) :: timer
     type(check_log) :: check
     type(json_document) :: doc
-    type(py_object) :: emulator, torch, model, ncol_a, lat_a, psfc_a, u_a, v_a, x_a, y_a
+    type(py_object) :: emulator, torch, model
+    type(cgdrag_arrays) :: arrays
     character(len=:), allocatable :: model_dir, module_name, checkpoint
     type(embedded_model_source_t) :: source
     integer :: it
@@ -105,37 +113,15 @@ contains
       call cgdrag_step_start(timer, it, work, options, data)
 
       call timer_start(timer, p_create)
-      if (options%explicit_reshape) then
-        call py_array_from(u_a, work%u_col)
-        call py_array_from(v_a, work%v_col)
-        call py_array_from(lat_a, work%lat_col)
-        call py_array_from(psfc_a, work%psfc_col)
-        call py_array_from(x_a, work%x_col)
-        call py_array_from(y_a, work%y_col)
-      else
-        call py_array_from(u_a, data%uuu)
-        call py_array_from(v_a, data%vvv)
-        call py_array_from(lat_a, data%lat)
-        call py_array_from(psfc_a, data%psfc)
-        call py_array_from(x_a, work%gwfcng_x)
-        call py_array_from(y_a, work%gwfcng_y)
-      end if
-      call py_object_from(ncol_a, options%columns)
+      call cgdrag_arrays_create(arrays, data, work, options)
       call timer_stop(timer, p_create, it)
 
       call timer_start(timer, p_forward)
-      call py_call(emulator, "compute_reshape_drag", [model, u_a, lat_a, psfc_a, x_a, ncol_a])
-      call py_call(emulator, "compute_reshape_drag", [model, v_a, lat_a, psfc_a, y_a, ncol_a])
+      call cgdrag_arrays_forward(arrays, emulator, model)
       call timer_stop(timer, p_forward, it)
 
       call timer_start(timer, p_delete)
-      call py_object_destroy(u_a)
-      call py_object_destroy(v_a)
-      call py_object_destroy(lat_a)
-      call py_object_destroy(psfc_a)
-      call py_object_destroy(x_a)
-      call py_object_destroy(y_a)
-      call py_object_destroy(ncol_a)
+      call cgdrag_arrays_destroy(arrays)
       call timer_stop(timer, p_delete, it)
 
       call cgdrag_step_finish(timer, it, work, options, data, check, settings%quiet, &
@@ -159,6 +145,57 @@ contains
     end function variant_label
 
   end subroutine cgdrag_embedded_run
+
+  !> NumPy views of the step's arrays, without copying: with --explicit-reshape
+  !> the column arrays of `work`, else the (lon, lat, lev) fields of `data` and the
+  !> drag arrays of `work` (the emulator views them as columns).
+  subroutine cgdrag_arrays_create(arrays, data, work, options)
+    type(cgdrag_arrays), intent(inout) :: arrays     !< objects of the step (new)
+    type(cgdrag_data), intent(in) :: data            !< inputs of the process's band
+    type(cgdrag_work), intent(inout) :: work         !< the step's arrays (outputs)
+    type(cgdrag_options), intent(in) :: options      !< --columns, --explicit-reshape
+    if (options%explicit_reshape) then
+      call py_array_from(arrays%u, work%u_col)
+      call py_array_from(arrays%v, work%v_col)
+      call py_array_from(arrays%lat, work%lat_col)
+      call py_array_from(arrays%psfc, work%psfc_col)
+      call py_array_from(arrays%x, work%x_col)
+      call py_array_from(arrays%y, work%y_col)
+    else
+      call py_array_from(arrays%u, data%uuu)
+      call py_array_from(arrays%v, data%vvv)
+      call py_array_from(arrays%lat, data%lat)
+      call py_array_from(arrays%psfc, data%psfc)
+      call py_array_from(arrays%x, work%gwfcng_x)
+      call py_array_from(arrays%y, work%gwfcng_y)
+    end if
+    call py_object_from(arrays%ncol, options%columns)
+  end subroutine cgdrag_arrays_create
+
+  !> The step's two calls of emulator.compute_reshape_drag(model, wind, lat, psfc,
+  !> out, ncol): drag x from wind u, drag y from wind v, written into the Fortran
+  !> arrays under arrays%x and arrays%y; stops with the Python error on failure.
+  subroutine cgdrag_arrays_forward(arrays, emulator, model)
+    type(cgdrag_arrays), intent(in) :: arrays  !< objects of the step
+    type(py_object), intent(in) :: emulator    !< the driver's module
+    type(py_object), intent(in) :: model       !< what its initializer returned
+    call py_call(emulator, "compute_reshape_drag", &
+                 [model, arrays%u, arrays%lat, arrays%psfc, arrays%x, arrays%ncol])
+    call py_call(emulator, "compute_reshape_drag", &
+                 [model, arrays%v, arrays%lat, arrays%psfc, arrays%y, arrays%ncol])
+  end subroutine cgdrag_arrays_forward
+
+  !> Release the step's objects (the Fortran arrays stay).
+  subroutine cgdrag_arrays_destroy(arrays)
+    type(cgdrag_arrays), intent(inout) :: arrays  !< objects of the step
+    call py_object_destroy(arrays%u)
+    call py_object_destroy(arrays%v)
+    call py_object_destroy(arrays%lat)
+    call py_object_destroy(arrays%psfc)
+    call py_object_destroy(arrays%x)
+    call py_object_destroy(arrays%y)
+    call py_object_destroy(arrays%ncol)
+  end subroutine cgdrag_arrays_destroy
 
   !> torch.get_num_threads() of the interpreter. A module procedure, not an
   !> internal one: gcov's instrumentation (the Coverage build) takes the address
