@@ -195,6 +195,7 @@ def test_signal_stops_the_program_and_leaves_no_results(
     running Python call, and the driver stops there with exit 1 and the traceback
     (docs/embedded-python.md). ``ftbench`` (here the native Python baseline) turns
     both into one line and exit 130."""
+    import functools
     import os
     import signal
     import subprocess
@@ -212,6 +213,10 @@ def test_signal_stops_the_program_and_leaves_no_results(
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "GFORTRAN_UNBUFFERED_PRECONNECTED": "y", "PYTHONUNBUFFERED": "1"},
+        # As from a terminal: a test run started in the background by a shell without
+        # job control inherits SIGINT ignored, and so would the program (seen: the
+        # direct and embedded drivers ran on), as Unix means for background jobs.
+        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
     )
     # Signal once the first timed iteration has been checked (the runs asked for take
     # minutes): a fixed sleep raced the start-up of a loaded machine's coverage build.
