@@ -19,7 +19,7 @@
 program benchmarker_cgdrag_train_forpy
   use, intrinsic :: iso_fortran_env, only: real64
   use py_embedding, only: py_object, py_call, py_object_from, py_array_from, py_object_destroy
-  use embedded_driver, only: embedded_start, embedded_load_model, embedded_finish, &
+  use embedded_driver, only: embedded_start, embedded_load_source, embedded_finish, &
                              embedded_add_model_options, embedded_model_source, &
                              embedded_model_source_t, embedded_add_checkpoint_option, &
                              embedded_checkpoint
@@ -90,11 +90,7 @@ program benchmarker_cgdrag_train_forpy
   call train_check_create(check, settings%ntimes, settings%warmup)
 
   t0 = timer_now()
-  if (len(source%file) > 0) then
-    call embedded_load_model(doc, emulator, source%initializer, source%file, model)
-  else
-    call embedded_load_model(doc, emulator, source%initializer, checkpoint, model)
-  end if
+  call embedded_load_source(doc, emulator, source, checkpoint, model)
   call timer_record_once(timer, "model load", timer_now() - t0)
   t0 = timer_now()
   call py_call(emulator, "initialize_training", [model], optimizer, stat=k, errmsg=message)

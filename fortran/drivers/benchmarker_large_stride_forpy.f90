@@ -16,7 +16,7 @@
 program benchmarker_large_stride_forpy
   use, intrinsic :: iso_fortran_env, only: real32, real64
   use py_embedding, only: py_object, py_call, py_array_from, py_object_destroy
-  use embedded_driver, only: embedded_start, embedded_load_model, embedded_finish, &
+  use embedded_driver, only: embedded_start, embedded_load_source, embedded_finish, &
                              embedded_add_model_options, embedded_model_source, &
                              embedded_model_source_t
   use bench_cli, only: cli_parser, cli_parse, cli_string, cli_integer, cli_add_option
@@ -66,11 +66,7 @@ program benchmarker_large_stride_forpy
   call large_stride_check_create(check, settings%ntimes, settings%warmup)
 
   t0 = timer_now()
-  if (len(source%file) > 0) then
-    call embedded_load_model(doc, emulator, source%initializer, source%file, model)
-  else
-    call embedded_load_model(doc, emulator, source%initializer, variant, model)
-  end if
+  call embedded_load_source(doc, emulator, source, variant, model)
   call timer_record_once(timer, "model load", timer_now() - t0)
 
   allocate (x(n, n), y(n, n))

@@ -14,7 +14,7 @@ module embedded_driver
   implicit none
   private
 
-  public :: embedded_start, embedded_load_model, embedded_finish
+  public :: embedded_start, embedded_load_model, embedded_load_source, embedded_finish
   public :: embedded_torch_setup, embedded_record_threads
   public :: embedded_add_model_options, embedded_model_source
   public :: embedded_add_checkpoint_option, embedded_checkpoint
@@ -112,6 +112,21 @@ contains
       "(return json.dumps of a dict; see ftbench.emulators.metadata_json)")
     if (len(text) > 2) call json_set_parsed(doc, "/model_metadata", text)
   end subroutine embedded_load_model
+
+  !> embedded_load_model with the initializer `source` names: its model file, or
+  !> `built_from` (a checkpoint, a variant) when the model is built in Python.
+  subroutine embedded_load_source(doc, emulator, source, built_from, model)
+    type(json_document), intent(in) :: doc               !< results document
+    type(py_object), intent(in) :: emulator              !< the driver's module
+    type(embedded_model_source_t), intent(in) :: source  !< from embedded_model_source
+    character(len=*), intent(in) :: built_from           !< argument when source%file is ""
+    type(py_object), intent(out) :: model                !< the model
+    if (len(source%file) > 0) then
+      call embedded_load_model(doc, emulator, source%initializer, source%file, model)
+    else
+      call embedded_load_model(doc, emulator, source%initializer, built_from, model)
+    end if
+  end subroutine embedded_load_source
 
   !> Record the threads torch used, release the modules and finalise Python.
   subroutine embedded_finish(doc, emulator, torch)
